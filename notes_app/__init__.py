@@ -1,0 +1,1 @@
+"""notes_app: an async notes service on FastAPI, Tortoise ORM and PostgreSQL or SQLite."""

@@ -1,0 +1,127 @@
+"""RFC 9457 problem details: the one place where exceptions become HTTP error responses."""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import compile_path
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+
+
+class ValidationErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    errors: list[ValidationErrorItem]
+
+
+class ProblemError(Exception):
+    """A domain failure with an HTTP meaning. Services raise subclasses; they know nothing of HTTP
+    beyond the status each kind of failure maps to."""
+
+    status: ClassVar[int]
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class UnsupportedMediaType(ProblemError):
+    status = 415
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems a route can answer."""
+    return {
+        status: {
+            "model": ValidationProblem if status == 422 else Problem,
+            "description": HTTPStatus(status).phrase,
+        }
+        for status in statuses
+    }
+
+
+async def _problem_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return problem_response(exc.status, exc.detail)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error["type"] == "json_invalid" for error in errors):
+        return problem_response(400, "the request body is not valid JSON")
+    return problem_response(
+        422,
+        "the request does not satisfy the API's rules",
+        # Only loc, msg and type: pydantic's `input` and `ctx` can echo request data back.
+        errors=[{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors],
+    )
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    # Starlette's 405 names only the methods of the first route that matched the path; RFC 9110
+    # wants all of them (GET /notes and POST /notes are two routes). The OpenAPI document lists
+    # every documented operation per path template.
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            methods.update(method.upper() for method in operations)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return methods
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = ", ".join(sorted(allowed))
+    return problem_response(exc.status_code, detail, headers=headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # The client learns nothing about internals. Starlette re-raises the exception after this
+    # response is sent, so the server still logs it with its traceback.
+    return problem_response(500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,29 @@
+from tortoise import fields
+from tortoise.models import Model
+
+# `id` is a 32-bit integer column (SERIAL / INTEGER): a larger id names no note, and PostgreSQL
+# rejects it as a query parameter, so callers check the range before querying.
+MAX_NOTE_ID = 2**31 - 1
+
+
+class Note(Model):
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    body = fields.TextField(default="")
+    # Normalised, de-duplicated and sorted by the input schemas. One JSON value per note (jsonb on
+    # PostgreSQL) keeps a note one row: a read is one indexed lookup with no join or aggregation, and
+    # "carries all of these tags" is `tags @> '[...]'`, which a GIN index on the jsonb answers
+    # without scanning. A tag table would cost a join on every read and a transaction on every write.
+    tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    pinned = fields.BooleanField(default=False)
+    archived = fields.BooleanField(default=False)
+    version = fields.IntField(default=1)
+    # Set by the service, not by auto_now: a no-op update must leave updated_at alone, and a new
+    # note's created_at and updated_at are the same instant.
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "note"
+        # Keyset pagination on the default sort (-updated_at, id); PostgreSQL scans it backwards.
+        indexes = (("updated_at", "id"),)

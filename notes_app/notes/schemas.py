@@ -1,0 +1,126 @@
+"""The notes API's input rules and response shapes."""
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from tortoise.contrib.pydantic import pydantic_model_creator
+
+from notes_app.notes.models import Note
+
+TAG_PUNCTUATION = frozenset("-_/")
+MAX_TAGS = 20
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL, and a lone surrogate (legal in JSON's \u escapes) is not
+    # UTF-8: both would fail deep in the driver, so they are a validation error here, on both databases.
+    if "\x00" in text:
+        raise ValueError("text must not contain the NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return text
+
+
+def _normalise_tag(tag: str) -> str:
+    # NFC first, so "café" typed with a combining accent is the same tag as the precomposed one.
+    tag = unicodedata.normalize("NFC", tag).strip().lower()
+    if not 1 <= len(tag) <= 50:
+        raise ValueError("a tag is 1 to 50 characters after trimming")
+    if not all(c.isalpha() or c.isdecimal() or c in TAG_PUNCTUATION for c in tag):
+        raise ValueError("a tag holds only letters, digits, '-', '_' and '/'")
+    return tag
+
+
+def _collapse_tags(tags: list[str]) -> list[str]:
+    return sorted(set(tags))
+
+
+Title = Annotated[
+    str,
+    # The pattern documents "not blank" in the schema; trimming then enforces it.
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S"),
+    AfterValidator(_storable),
+]
+Body = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_storable)]
+Tag = Annotated[str, AfterValidator(_storable), AfterValidator(_normalise_tag)]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_collapse_tags)]
+
+
+class _NoteInput(BaseModel):
+    # strict: JSON booleans are true/false, not "yes" or 1; forbid: a client cannot set id, version,
+    # timestamps or an owner (mass assignment).
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class NoteCreate(_NoteInput):
+    title: Title
+    body: Body = ""
+    tags: Tags = []
+    pinned: bool = False
+    archived: bool = False
+
+
+class NoteReplace(NoteCreate):
+    """PUT: the whole note; an omitted optional field returns to its default."""
+
+
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    # Document each field as its value type alone: absent means "leave as is", null is refused.
+    for field_schema in schema.get("properties", {}).values():
+        field_schema.pop("default", None)
+        branches = field_schema.pop("anyOf", None)
+        if branches is not None:
+            field_schema.update(next(branch for branch in branches if branch != {"type": "null"}))
+
+
+class NotePatch(_NoteInput):
+    """PATCH: any subset of the writable fields. None stands for "absent" only; the service applies
+    `model_dump(exclude_unset=True)`, and an explicit null is refused per field."""
+
+    model_config = ConfigDict(json_schema_extra=_absent_not_null)
+
+    title: Title | None = None
+    body: Body | None = None
+    tags: Tags | None = None
+    pinned: bool | None = None
+    archived: bool | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("null is not a value: omit the field to leave it unchanged")
+        return value
+
+
+NotePublic = pydantic_model_creator(Note, name="Note")
+
+
+class NotePage(BaseModel):
+    items: list[NotePublic]  # type: ignore[valid-type]
+    next_cursor: str | None
+
+
+def _timestamp(value: datetime) -> str:
+    # Always six fractional digits and `Z`, so clients can compare timestamps as strings.
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def public_note(note: Note) -> dict[str, Any]:
+    """The note as the API shows it (the NotePublic shape), built directly from the model: going
+    through the generated pydantic model would validate every field a second time per note."""
+    return {
+        "id": note.id,
+        "title": note.title,
+        "body": note.body,
+        "tags": note.tags,
+        "pinned": note.pinned,
+        "archived": note.archived,
+        "version": note.version,
+        "created_at": _timestamp(note.created_at),
+        "updated_at": _timestamp(note.updated_at),
+    }

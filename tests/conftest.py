@@ -1,0 +1,147 @@
+"""One suite, two databases: SQLite in memory by default, PostgreSQL when TEST_DATABASE_URL is set.
+
+On PostgreSQL each run creates its own database and drops it afterwards, so runs never see each
+other's rows. Both are brought to the current schema by the Aerich migrations, never generate_schemas.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.context import get_current_context, set_global_context
+
+from notes_app.config import Settings
+from notes_app.db import tortoise_config
+from notes_app.main import create_app
+from notes_app.migrate import upgrade
+from notes_app.notes.models import Note
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def asyncpg_dsn(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(scheme="postgresql"))
+
+
+class PostgresServer:
+    """Creates and drops throwaway databases on the server TEST_DATABASE_URL points at."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def create(self, prefix: str = "notes_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        connection = await asyncpg.connect(asyncpg_dsn(self.url))
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        return with_database(self.url, name)
+
+    async def drop(self, url: str) -> None:
+        name = urlsplit(url).path.lstrip("/")
+        connection = await asyncpg.connect(asyncpg_dsn(self.url))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> PostgresServer | None:
+    return PostgresServer(TEST_DATABASE_URL) if TEST_DATABASE_URL else None
+
+
+@pytest.fixture(scope="session")
+async def settings(postgres: PostgresServer | None) -> AsyncIterator[Settings]:
+    """The migrated test database, with Tortoise initialised on it for the whole session."""
+    url = await postgres.create() if postgres else "sqlite://:memory:"
+    test_settings = Settings(database_url=url, db_pool_max=10, db_acquire_timeout=10)
+    try:
+        await upgrade(tortoise_config(test_settings), test_settings.dialect)
+        # The tests and the requests they make run in other tasks than this fixture.
+        context = get_current_context()
+        assert context is not None
+        set_global_context(context)
+        yield test_settings
+        await Tortoise.close_connections()
+    finally:
+        if postgres:
+            await postgres.drop(url)
+
+
+@pytest.fixture
+async def new_database(postgres: PostgresServer | None, tmp_path: Path) -> AsyncIterator[Callable[[], Any]]:
+    """Makes empty databases of the suite's dialect; each is dropped after the test."""
+    created: list[str] = []
+
+    async def make() -> str:
+        if postgres is None:
+            url = f"sqlite://{tmp_path / f'db{len(created)}.sqlite3'}"
+        else:
+            url = await postgres.create("notes_migration")
+        created.append(url)
+        return url
+
+    yield make
+    if postgres is not None:
+        for url in created:
+            await postgres.drop(url)
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(settings: Settings) -> AsyncIterator[None]:
+    yield
+    await Note.all().delete()
+
+
+@pytest.fixture
+def dialect(settings: Settings) -> str:
+    return settings.dialect
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    # ASGITransport does not run the lifespan: requests use the session's ORM set up above.
+    # tests/test_server.py runs the real lifespan under uvicorn.
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://notes.test") as http:
+        yield http
+
+
+def note_payload(**overrides: Any) -> dict[str, Any]:
+    return {"title": "Groceries", "body": "milk, eggs", "tags": ["home", "todo"], **overrides}
+
+
+async def create_note(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    response = await client.post("/notes", json=note_payload(**overrides))
+    assert response.status_code == 201, response.text
+    note: dict[str, Any] = response.json()
+    return note
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The response is RFC 9457 problem+json with this status, and shows nothing of the internals."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert problem["type"] == "about:blank"
+    assert isinstance(problem["title"], str)
+    assert problem["title"]
+    lowered = response.text.lower()
+    for leak in ("traceback", "select ", "insert ", "update ", "asyncpg", "tortoise", "sqlite"):
+        assert leak not in lowered
+    return problem

@@ -1,0 +1,128 @@
+"""Aerich owns the schema: upgrading an empty database gives exactly what the models describe."""
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+import tortoise_config
+from notes_app.config import get_settings
+from notes_app.migrate import AERICH_CONFIG_FILES, migration_location
+from tests.conftest import asyncpg_dsn
+from tests.support import aerich, run_python
+
+GENERATE_SCHEMAS = """
+import asyncio
+from tortoise import Tortoise
+from notes_app.config import get_settings
+from notes_app.db import tortoise_config
+
+async def main():
+    await Tortoise.init(config=tortoise_config(get_settings()))
+    await Tortoise.generate_schemas()
+    await Tortoise.close_connections()
+
+asyncio.run(main())
+"""
+
+# A PostgreSQL URL for offline Aerich commands: nothing listens on port 1, and nothing connects.
+OFFLINE_URLS = {"postgres": "postgres://nobody@127.0.0.1:1/none", "sqlite": "sqlite://:memory:"}
+
+
+async def describe_schema(url: str) -> set[tuple[Any, ...]]:
+    """Tables, columns (type, nullability, default) and indexes, as the database reports them."""
+    if url.startswith("sqlite://"):
+        with sqlite3.connect(url.removeprefix("sqlite://")) as db:
+            facts: set[tuple[Any, ...]] = set()
+            tables = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+            for table, sql in tables:
+                if table.startswith("sqlite_"):
+                    continue
+                facts.add(("table", table, "AUTOINCREMENT" in sql.upper()))
+                facts.update(
+                    ("column", table, *row[1:]) for row in db.execute(f'PRAGMA table_info("{table}")')
+                )
+                for _, index, unique, *_ in db.execute(f'PRAGMA index_list("{table}")'):
+                    columns = tuple(row[2] for row in db.execute(f'PRAGMA index_info("{index}")'))
+                    facts.add(("index", table, index, unique, columns))
+            return facts
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        columns = await connection.fetch(
+            "SELECT table_name, column_name, data_type, is_nullable, character_maximum_length, column_default"
+            " FROM information_schema.columns WHERE table_schema = 'public'"
+        )
+        indexes = await connection.fetch(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        )
+    finally:
+        await connection.close()
+    return {("column", *row.values()) for row in columns} | {("index", *row.values()) for row in indexes}
+
+
+async def test_upgrade_from_empty_gives_exactly_the_schema_of_the_models(
+    new_database: Callable[[], Any],
+) -> None:
+    migrated, generated = await new_database(), await new_database()
+    assert migrated != generated
+
+    output = run_python("-m", "notes_app.migrate", database_url=migrated).stdout
+    run_python("-c", GENERATE_SCHEMAS, database_url=generated)
+
+    assert "applied" in output
+    migrated_schema = await describe_schema(migrated)
+    assert any(fact[:3] == ("column", "note", "tags") for fact in migrated_schema)
+    assert migrated_schema == await describe_schema(generated)
+
+
+async def test_upgrade_twice_applies_nothing_the_second_time(new_database: Callable[[], Any]) -> None:
+    url = await new_database()
+    run_python("-m", "notes_app.migrate", database_url=url)
+
+    assert "applied 0 migration(s)" in run_python("-m", "notes_app.migrate", database_url=url).stdout
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
+def test_the_models_have_no_pending_migration(dialect: str, tmp_path: Path) -> None:
+    # Aerich's offline diff of the models against the newest migration's snapshot, run on a copy
+    # of the folder: a new migration file there means someone changed a model without a migration.
+    location = tmp_path / "migrations"
+    shutil.copytree(migration_location(dialect), location)  # type: ignore[arg-type]
+    config = tmp_path / "aerich.toml"
+    config.write_text(
+        "[tool.aerich]\n"
+        f'tortoise_orm = "tortoise_config.TORTOISE_ORM_{dialect.upper()}"\n'
+        f'location = "{location}"\n'
+    )
+    before = set((location / "models").iterdir())
+
+    aerich("-c", str(config), "migrate", "--offline", "--name", "pending", database_url=OFFLINE_URLS[dialect])
+
+    assert set((location / "models").iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "url"), [("TORTOISE_ORM_SQLITE", "postgres://u@h/db"), ("TORTOISE_ORM_POSTGRES", "sqlite://x")]
+)
+def test_the_aerich_config_of_one_dialect_refuses_a_url_of_the_other(
+    monkeypatch: pytest.MonkeyPatch, name: str, url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match=r"python -m notes_app\.migrate"):
+            getattr(tortoise_config, name)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_each_dialect_has_its_own_aerich_config_and_folder() -> None:
+    locations = {dialect: migration_location(dialect) for dialect in AERICH_CONFIG_FILES}  # type: ignore[arg-type]
+
+    assert locations["postgres"] != locations["sqlite"]
+    for location in locations.values():
+        assert list((location / "models").glob("0_*.py"))

@@ -1,0 +1,76 @@
+"""The OpenAPI document tells the truth about statuses, error bodies and headers."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from notes_app.errors import PROBLEM_MEDIA_TYPE
+
+
+@pytest.fixture
+async def document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    spec: dict[str, Any] = response.json()
+    return spec
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_fastapi_default_error_shapes_do_not_appear(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+
+    assert "HTTPValidationError" not in schemas
+    assert "ValidationError" not in schemas
+    assert {"Problem", "ValidationProblem"} <= set(schemas)
+
+
+def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                assert set(response["content"]) == {PROBLEM_MEDIA_TYPE}, (method, path, status)
+                expected = "ValidationProblem" if status == "422" else "Problem"
+                schema_ref = response["content"][PROBLEM_MEDIA_TYPE]["schema"]["$ref"]
+                assert schema_ref.endswith(f"/{expected}"), (method, path, status)
+
+
+def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any]) -> None:
+    expected = {
+        ("POST", "/notes"): {"201", "400", "413", "415", "422"},
+        ("GET", "/notes"): {"200", "422"},
+        ("GET", "/notes/{note_id}"): {"200", "404", "422"},
+        ("PUT", "/notes/{note_id}"): {"200", "400", "404", "413", "415", "422"},
+        ("PATCH", "/notes/{note_id}"): {"200", "400", "404", "413", "415", "422"},
+        ("DELETE", "/notes/{note_id}"): {"204", "404", "422"},
+    }
+
+    documented = {(method, path): set(op["responses"]) for method, path, op in operations(document)}
+
+    assert documented == expected
+
+
+def test_note_responses_document_etag_and_creation_documents_location(document: dict[str, Any]) -> None:
+    note_routes = [(m, p, op) for m, p, op in operations(document) if p.startswith("/notes/") or m == "POST"]
+    for method, path, operation in note_routes:
+        success = next(status for status in operation["responses"] if status.startswith("2"))
+        if success != "204":
+            assert "ETag" in operation["responses"][success]["headers"], (method, path)
+    assert "Location" in document["paths"]["/notes"]["post"]["responses"]["201"]["headers"]
+
+
+def test_patch_documents_no_null_and_no_defaults(document: dict[str, Any]) -> None:
+    patch = document["components"]["schemas"]["NotePatch"]
+
+    for name, field in patch["properties"].items():
+        assert "anyOf" not in field, name
+        assert "default" not in field, name
+        assert field.get("type") != "null", name
+    assert patch["additionalProperties"] is False

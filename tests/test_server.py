@@ -1,0 +1,70 @@
+"""The app under a real uvicorn process: the lifespan opens the ORM, serves, and closes it cleanly.
+
+httpx's ASGI transport runs no lifespan and runs requests in the test's own task, so it cannot show
+Tortoise 1.x's context pitfall (ORM state initialised in one task, requests served in others).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import PROJECT_ROOT, run_python
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def migrated_database(new_database: Callable[[], Any]) -> str:
+    url: str = await new_database()
+    run_python("-m", "notes_app.migrate", database_url=url)
+    return url
+
+
+def test_uvicorn_serves_the_app_and_shuts_down_cleanly(migrated_database: str) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "notes_app.main:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": migrated_database},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    listed = client.get("/notes")
+                    break
+                except httpx.TransportError:
+                    assert server.poll() is None, "uvicorn exited before serving"
+                    assert time.monotonic() < deadline, "uvicorn did not start within 20 s"
+                    time.sleep(0.1)
+            created = client.post("/notes", json={"title": "served for real", "tags": ["Live"]})
+            fetched = client.get(f"/notes/{created.json()['id']}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=20)
+
+    assert listed.status_code == 200
+    assert created.status_code == 201
+    assert fetched.json()["tags"] == ["live"]
+    # uvicorn re-raises SIGTERM once shut down, so the exit is by that signal (or 0 on older versions).
+    assert server.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert "Traceback" not in output
+    assert "TortoiseContext" not in output
