@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Dialect = Literal["postgres", "sqlite"]
@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     # so an exhausted pool or an unreachable server never makes a request hang.
     db_acquire_timeout: float = Field(default=5.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # Signs access tokens. Required on PostgreSQL; with an SQLite file, one is generated on first start
+    # and kept beside the database (see notes_app/users/signing_key.py).
+    secret_key: SecretStr | None = Field(default=None, min_length=32)
+    access_token_minutes: int = Field(default=60, ge=1)
+    # Failed logins allowed per username per minute before 429. The counts live in `login_limit_storage`
+    # (a `limits` storage URL): in memory for one process, e.g. async+redis://host:6379 for several.
+    login_failures_per_minute: int = Field(default=10, ge=1)
+    login_limit_storage: str = "async+memory://"
 
     @property
     def dialect(self) -> Dialect:
@@ -40,9 +48,7 @@ def dialect_of(database_url: str) -> Dialect:
     try:
         return _DIALECT_BY_SCHEME[scheme]
     except KeyError:
-        raise ValueError(
-            f"DATABASE_URL scheme {scheme!r} is not supported: use postgres:// or sqlite://"
-        ) from None
+        raise ValueError(f"DATABASE_URL scheme {scheme!r} is not supported: use postgres:// or sqlite://") from None
 
 
 @lru_cache

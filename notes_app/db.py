@@ -8,7 +8,7 @@ from tortoise.contrib.fastapi import register_tortoise
 
 from notes_app.config import Settings
 
-MODEL_MODULES = ["notes_app.notes.models"]
+MODEL_MODULES = ["notes_app.users.models", "notes_app.notes.models"]
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:

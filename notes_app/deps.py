@@ -11,9 +11,7 @@ def _is_json(content_type: str) -> bool:
     message = Message()
     message["content-type"] = content_type
     subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 async def require_json_body(request: Request) -> None:

@@ -38,9 +38,10 @@ class ProblemError(Exception):
 
     status: ClassVar[int]
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers: Mapping[str, str] = headers or {}
 
 
 class UnsupportedMediaType(ProblemError):
@@ -62,12 +63,19 @@ def problem_response(
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
+_PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "The `Bearer` challenge.", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}},
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for the problems a route can answer."""
+    """OpenAPI `responses=` entries for the problems a route can answer, with the headers they carry."""
     return {
         status: {
             "model": ValidationProblem if status == 422 else Problem,
             "description": HTTPStatus(status).phrase,
+            **({"headers": _PROBLEM_HEADERS[status]} if status in _PROBLEM_HEADERS else {}),
         }
         for status in statuses
     }
@@ -75,7 +83,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 async def _problem_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.status, exc.detail)
+    return problem_response(exc.status, exc.detail, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -1,5 +1,7 @@
 """The application factory and the ASGI object `notes_app.main:app`."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from notes_app.body_limit import BodyLimitMiddleware
@@ -8,6 +10,10 @@ from notes_app.db import register_database
 from notes_app.errors import install_error_handlers
 from notes_app.notes.router import router as notes_router
 from notes_app.openapi import install_openapi
+from notes_app.users.login_limit import LoginLimit
+from notes_app.users.router import router as users_router
+from notes_app.users.signing_key import signing_key
+from notes_app.users.tokens import TokenIssuer
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -15,10 +21,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="notes_app",
         version="1",
-        summary="Notes over HTTP: create, read, replace, patch, list and delete.",
+        summary="Private notes over HTTP: create, read, replace, patch, list and delete your own notes.",
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Resolved here, not on first use: a PostgreSQL deployment without SECRET_KEY refuses to start.
+    app.state.token_issuer = TokenIssuer(
+        key=signing_key(settings), lifetime=timedelta(minutes=settings.access_token_minutes)
+    )
+    app.state.login_limit = LoginLimit(
+        failures_per_minute=settings.login_failures_per_minute, storage_url=settings.login_limit_storage
+    )
     install_error_handlers(app)
+    app.include_router(users_router)
     app.include_router(notes_router)
     install_openapi(app)
     register_database(app, settings)

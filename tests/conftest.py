@@ -7,6 +7,9 @@ other's rows. Both are brought to the current schema by the Aerich migrations, n
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -14,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 from tortoise import Tortoise
 from tortoise.context import get_current_context, set_global_context
 
@@ -22,8 +26,13 @@ from notes_app.db import tortoise_config
 from notes_app.main import create_app
 from notes_app.migrate import upgrade
 from notes_app.notes.models import Note
+from notes_app.users.models import User
+from notes_app.users.schemas import UserCreate
+from notes_app.users.service import create_user
+from notes_app.users.tokens import TokenIssuer
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_SECRET_KEY = "test-signing-key-" + "x" * 48  # 64 bytes and more: long enough for HS512 in tests
 
 
 def with_database(url: str, name: str) -> str:
@@ -68,7 +77,9 @@ def postgres() -> PostgresServer | None:
 async def settings(postgres: PostgresServer | None) -> AsyncIterator[Settings]:
     """The migrated test database, with Tortoise initialised on it for the whole session."""
     url = await postgres.create() if postgres else "sqlite://:memory:"
-    test_settings = Settings(database_url=url, db_pool_max=10, db_acquire_timeout=10)
+    test_settings = Settings(
+        database_url=url, db_pool_max=10, db_acquire_timeout=10, secret_key=SecretStr(TEST_SECRET_KEY)
+    )
     try:
         await upgrade(tortoise_config(test_settings), test_settings.dialect)
         # The tests and the requests they make run in other tasks than this fixture.
@@ -101,10 +112,41 @@ async def new_database(postgres: PostgresServer | None, tmp_path: Path) -> Async
             await postgres.drop(url)
 
 
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def sign_up(settings: Settings, username: str, password: str = "correct horse battery") -> Account:
+    """An account made through the service (real Argon2), and a token as /auth/token would issue it."""
+    user = await create_user(data=UserCreate(username=username, password=password))
+    issuer = TokenIssuer(key=TEST_SECRET_KEY, lifetime=timedelta(minutes=settings.access_token_minutes))
+    return Account(id=user.id, username=username, password=password, token=issuer.issue(user.id))
+
+
+@pytest.fixture(scope="session")
+async def alice(settings: Settings) -> Account:
+    return await sign_up(settings, "alice")
+
+
+@pytest.fixture(scope="session")
+async def bob(settings: Settings) -> Account:
+    return await sign_up(settings, "bob")
+
+
 @pytest.fixture(autouse=True)
-async def _empty_tables(settings: Settings) -> AsyncIterator[None]:
+async def _empty_tables(alice: Account, bob: Account) -> AsyncIterator[None]:
     yield
     await Note.all().delete()
+    # The two session accounts stay (Argon2 makes sign-ups slow); anything a test added goes.
+    await User.exclude(id__in=[alice.id, bob.id]).delete()
 
 
 @pytest.fixture
@@ -112,12 +154,32 @@ def dialect(settings: Settings) -> str:
     return settings.dialect
 
 
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def api_client(settings: Settings, account: Account | None = None) -> AsyncIterator[httpx.AsyncClient]:
     # ASGITransport does not run the lifespan: requests use the session's ORM set up above.
     # tests/test_server.py runs the real lifespan under uvicorn.
     transport = httpx.ASGITransport(app=create_app(settings))
-    async with httpx.AsyncClient(transport=transport, base_url="http://notes.test") as http:
+    headers = account.headers if account else {}
+    async with httpx.AsyncClient(transport=transport, base_url="http://notes.test", headers=headers) as http:
+        yield http
+
+
+@pytest.fixture
+async def client(settings: Settings, alice: Account) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as alice."""
+    async with api_client(settings, alice) as http:
+        yield http
+
+
+@pytest.fixture
+async def bob_client(settings: Settings, bob: Account) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(settings, bob) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(settings) as http:
         yield http
 
 

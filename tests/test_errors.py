@@ -10,14 +10,12 @@ from notes_app.config import Settings
 from notes_app.main import create_app
 from notes_app.notes import service
 from notes_app.notes.models import Note
-from tests.conftest import assert_problem, create_note, note_payload
+from tests.conftest import Account, assert_problem, create_note, note_payload
 
 ONE_MIB = 1024 * 1024
 
 
-@pytest.mark.parametrize(
-    "body", [b'{"title": ', b"{'title': 'single quotes'}", b"not json", b'{"title": "a",}']
-)
+@pytest.mark.parametrize("body", [b'{"title": ', b"{'title': 'single quotes'}", b"not json", b'{"title": "a",}'])
 async def test_malformed_json_is_400(client: httpx.AsyncClient, body: bytes) -> None:
     response = await client.post("/notes", content=body, headers={"content-type": "application/json"})
 
@@ -83,9 +81,7 @@ async def test_a_body_just_under_the_limit_is_accepted(client: httpx.AsyncClient
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
-)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 async def test_a_body_that_is_not_json_is_415(client: httpx.AsyncClient, content_type: str) -> None:
     created = await create_note(client)
     body = json.dumps(note_payload(title="sneaky"))
@@ -110,17 +106,13 @@ async def test_a_body_without_content_type_is_415(client: httpx.AsyncClient) -> 
 async def test_json_media_types_with_parameters_or_suffix_are_accepted(
     client: httpx.AsyncClient, content_type: str
 ) -> None:
-    response = await client.post(
-        "/notes", content=json.dumps(note_payload()), headers={"content-type": content_type}
-    )
+    response = await client.post("/notes", content=json.dumps(note_payload()), headers={"content-type": content_type})
 
     assert response.status_code == 201
 
 
 async def test_422_lists_every_error_with_loc_msg_and_type_only(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/notes", json={"title": "", "tags": ["bad tag"], "pinned": "no", "extra": 1}
-    )
+    response = await client.post("/notes", json={"title": "", "tags": ["bad tag"], "pinned": "no", "extra": 1})
 
     problem = assert_problem(response, 422)
     locs = sorted(tuple(map(str, error["loc"])) for error in problem["errors"])
@@ -129,15 +121,15 @@ async def test_422_lists_every_error_with_loc_msg_and_type_only(client: httpx.As
 
 
 async def test_an_unexpected_failure_is_a_bare_500(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*, note_id: int) -> Note:
+    async def broken(**_: object) -> None:
         raise RuntimeError('SELECT secret FROM "note" -- asyncpg internal detail')
 
-    monkeypatch.setattr(service, "get_note", broken)
+    monkeypatch.setattr(service, "list_notes", broken)
     transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://notes.test") as client:
-        response = await client.get("/notes/1")
+    async with httpx.AsyncClient(transport=transport, base_url="http://notes.test", headers=alice.headers) as client:
+        response = await client.get("/notes")
 
     problem = assert_problem(response, 500)
     assert set(problem) == {"type", "title", "status"}

@@ -43,9 +43,7 @@ async def describe_schema(url: str) -> set[tuple[Any, ...]]:
                 if table.startswith("sqlite_"):
                     continue
                 facts.add(("table", table, "AUTOINCREMENT" in sql.upper()))
-                facts.update(
-                    ("column", table, *row[1:]) for row in db.execute(f'PRAGMA table_info("{table}")')
-                )
+                facts.update(("column", table, *row[1:]) for row in db.execute(f'PRAGMA table_info("{table}")'))
                 for _, index, unique, *_ in db.execute(f'PRAGMA index_list("{table}")'):
                     columns = tuple(row[2] for row in db.execute(f'PRAGMA index_info("{index}")'))
                     facts.add(("index", table, index, unique, columns))
@@ -94,9 +92,7 @@ def test_the_models_have_no_pending_migration(dialect: str, tmp_path: Path) -> N
     shutil.copytree(migration_location(dialect), location)  # type: ignore[arg-type]
     config = tmp_path / "aerich.toml"
     config.write_text(
-        "[tool.aerich]\n"
-        f'tortoise_orm = "tortoise_config.TORTOISE_ORM_{dialect.upper()}"\n'
-        f'location = "{location}"\n'
+        f'[tool.aerich]\ntortoise_orm = "tortoise_config.TORTOISE_ORM_{dialect.upper()}"\nlocation = "{location}"\n'
     )
     before = set((location / "models").iterdir())
 
@@ -126,3 +122,77 @@ def test_each_dialect_has_its_own_aerich_config_and_folder() -> None:
     assert locations["postgres"] != locations["sqlite"]
     for location in locations.values():
         assert list((location / "models").glob("0_*.py"))
+
+
+async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Raw SQL, beside the ORM: what is really in the database."""
+    if url.startswith("sqlite://"):
+        with sqlite3.connect(url.removeprefix("sqlite://")) as db:
+            return db.execute(sql).fetchall()
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return [tuple(row.values()) for row in await connection.fetch(sql)]
+    finally:
+        await connection.close()
+
+
+def aerich_config_for(dialect: str, location: Path, config: Path) -> str:
+    config.write_text(
+        f'[tool.aerich]\ntortoise_orm = "tortoise_config.TORTOISE_ORM_{dialect.upper()}"\nlocation = "{location}"\n'
+    )
+    return str(config)
+
+
+FOUNDATION_NOTES = """
+INSERT INTO note (title, body, tags, pinned, archived, version, created_at, updated_at) VALUES
+ ('first', 'body one', '["home"]', {false}, {false}, 1, '2026-01-01 10:00:00.000001+00:00',
+  '2026-01-01 10:00:00.000001+00:00'),
+ ('second', '', '[]', {true}, {false}, 3, '2026-01-01 11:00:00.000002+00:00', '2026-01-02 09:00:00.000003+00:00'),
+ ('deleted', '', '[]', {false}, {false}, 1, '2026-01-01 12:00:00+00:00', '2026-01-01 12:00:00+00:00')
+"""
+NOTE_COLUMNS = "id, title, body, tags, pinned, archived, version, created_at, updated_at"
+
+
+async def test_upgrading_a_foundation_database_keeps_every_note(
+    new_database: Callable[[], Any], dialect: str, tmp_path: Path
+) -> None:
+    url = await new_database()
+    foundation = tmp_path / "foundation"
+    (foundation / "models").mkdir(parents=True)
+    shutil.copy(min(migration_location(dialect).glob("models/0_*.py")), foundation / "models")  # type: ignore[arg-type]
+    aerich("-c", aerich_config_for(dialect, foundation, tmp_path / "a.toml"), "upgrade", database_url=url)
+    booleans = {"true": "true", "false": "false"} if dialect == "postgres" else {"true": "1", "false": "0"}
+    await query(url, FOUNDATION_NOTES.format(**booleans))
+    await query(url, "DELETE FROM note WHERE title = 'deleted'")
+    before = await query(url, f"SELECT {NOTE_COLUMNS} FROM note ORDER BY id")
+
+    run_python("-m", "notes_app.migrate", database_url=url)
+
+    after = await query(url, f"SELECT {NOTE_COLUMNS}, owner_id FROM note ORDER BY id")
+    [(legacy_id, password_hash)] = await query(url, "SELECT id, password_hash FROM \"user\" WHERE username = 'legacy'")
+    assert [row[:-1] for row in after] == before
+    assert {row[-1] for row in after} == {legacy_id}
+    assert password_hash == "!"  # an account nobody can log in to
+    # The id counter survived the upgrade: the deleted note's id is not handed out again.
+    await query(
+        url,
+        f"INSERT INTO note (title, body, tags, pinned, archived, version, created_at, updated_at, owner_id)"
+        f" VALUES ('new', '', '[]', {booleans['false']}, {booleans['false']}, 1, '2026-02-01 00:00:00+00:00',"
+        f" '2026-02-01 00:00:00+00:00', {legacy_id})",
+    )
+    [(new_id,)] = await query(url, "SELECT id FROM note WHERE title = 'new'")
+    assert new_id == 4
+
+
+async def test_upgrading_an_empty_foundation_database_creates_no_legacy_account(
+    new_database: Callable[[], Any], dialect: str, tmp_path: Path
+) -> None:
+    url = await new_database()
+    foundation = tmp_path / "foundation"
+    (foundation / "models").mkdir(parents=True)
+    shutil.copy(min(migration_location(dialect).glob("models/0_*.py")), foundation / "models")  # type: ignore[arg-type]
+    aerich("-c", aerich_config_for(dialect, foundation, tmp_path / "a.toml"), "upgrade", database_url=url)
+
+    run_python("-m", "notes_app.migrate", database_url=url)
+
+    assert await query(url, 'SELECT username FROM "user"') == []

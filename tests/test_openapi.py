@@ -44,12 +44,15 @@ def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
 
 def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any]) -> None:
     expected = {
-        ("POST", "/notes"): {"201", "400", "413", "415", "422"},
-        ("GET", "/notes"): {"200", "422"},
-        ("GET", "/notes/{note_id}"): {"200", "404", "422"},
-        ("PUT", "/notes/{note_id}"): {"200", "400", "404", "413", "415", "422"},
-        ("PATCH", "/notes/{note_id}"): {"200", "400", "404", "413", "415", "422"},
-        ("DELETE", "/notes/{note_id}"): {"204", "404", "422"},
+        ("POST", "/notes"): {"201", "400", "401", "413", "415", "422"},
+        ("GET", "/notes"): {"200", "401", "422"},
+        ("GET", "/notes/{note_id}"): {"200", "401", "404", "422"},
+        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "404", "413", "415", "422"},
+        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "404", "413", "415", "422"},
+        ("DELETE", "/notes/{note_id}"): {"204", "401", "404", "422"},
+        ("POST", "/users"): {"201", "400", "409", "413", "415", "422"},
+        ("POST", "/auth/token"): {"200", "401", "413", "422", "429"},
+        ("GET", "/users/me"): {"200", "401"},
     }
 
     documented = {(method, path): set(op["responses"]) for method, path, op in operations(document)}
@@ -58,7 +61,9 @@ def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any])
 
 
 def test_note_responses_document_etag_and_creation_documents_location(document: dict[str, Any]) -> None:
-    note_routes = [(m, p, op) for m, p, op in operations(document) if p.startswith("/notes/") or m == "POST"]
+    note_routes = [
+        (m, p, op) for m, p, op in operations(document) if p.startswith("/notes/") or (m, p) == ("POST", "/notes")
+    ]
     for method, path, operation in note_routes:
         success = next(status for status in operation["responses"] if status.startswith("2"))
         if success != "204":
@@ -74,3 +79,20 @@ def test_patch_documents_no_null_and_no_defaults(document: dict[str, Any]) -> No
         assert "default" not in field, name
         assert field.get("type") != "null", name
     assert patch["additionalProperties"] is False
+
+
+def test_401_and_429_document_their_headers(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        responses = operation["responses"]
+        if "401" in responses:
+            assert "WWW-Authenticate" in responses["401"]["headers"], (method, path)
+        if "429" in responses:
+            assert "Retry-After" in responses["429"]["headers"], (method, path)
+
+
+def test_note_routes_declare_bearer_security(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert [scheme["type"] for scheme in schemes.values()] == ["oauth2"]
+    for method, path, operation in operations(document):
+        if path.startswith("/notes") or path == "/users/me":
+            assert operation.get("security"), (method, path)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import TEST_SECRET_KEY
 from tests.support import PROJECT_ROOT, run_python
 
 
@@ -38,7 +39,7 @@ def test_uvicorn_serves_the_app_and_shuts_down_cleanly(migrated_database: str) -
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "notes_app.main:app", "--host", "127.0.0.1", "--port", str(port)],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": migrated_database},
+        env={**os.environ, "DATABASE_URL": migrated_database, "SECRET_KEY": TEST_SECRET_KEY},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -54,13 +55,18 @@ def test_uvicorn_serves_the_app_and_shuts_down_cleanly(migrated_database: str) -
                     assert server.poll() is None, "uvicorn exited before serving"
                     assert time.monotonic() < deadline, "uvicorn did not start within 20 s"
                     time.sleep(0.1)
+            signed_up = client.post("/users", json={"username": "carol", "password": "served for real"})
+            login = client.post("/auth/token", data={"username": "carol", "password": "served for real"})
+            client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
             created = client.post("/notes", json={"title": "served for real", "tags": ["Live"]})
             fetched = client.get(f"/notes/{created.json()['id']}")
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=20)
 
-    assert listed.status_code == 200
+    assert listed.status_code == 401
+    assert signed_up.status_code == 201
+    assert login.status_code == 200
     assert created.status_code == 201
     assert fetched.json()["tags"] == ["live"]
     # uvicorn re-raises SIGTERM once shut down, so the exit is by that signal (or 0 on older versions).

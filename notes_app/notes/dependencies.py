@@ -4,20 +4,22 @@ from typing import Annotated
 from fastapi import Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 
-from notes_app.notes.models import MAX_NOTE_ID
+from notes_app.notes.models import MAX_NOTE_ID, Note
 from notes_app.notes.pagination import DEFAULT_SORT, Cursor, InvalidCursor, Sort, decode_cursor
-from notes_app.notes.service import NoteFilters, NoteNotFound
+from notes_app.notes.service import NoteFilters, NoteNotFound, find_note
+from notes_app.users.dependencies import CurrentUser
 
 
-async def _note_id(note_id: Annotated[int, Path(description="The note's id.")]) -> int:
+async def _owned_note(note_id: Annotated[int, Path(description="The note's id.")], user: CurrentUser) -> Note:
     # An id beyond the column's range cannot name a note: the same 404 as any missing note,
     # rather than a query the database would reject.
     if not 1 <= note_id <= MAX_NOTE_ID:
         raise NoteNotFound(note_id)
-    return note_id
+    return await find_note(owner=user, note_id=note_id)
 
 
-NoteId = Annotated[int, Depends(_note_id)]
+# The caller's note named in the path, or 404: every per-note route gets ownership checked here.
+OwnedNote = Annotated[Note, Depends(_owned_note)]
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,7 @@ async def _page_request(
             raise RequestValidationError(
                 [{"loc": ("query", "cursor"), "msg": str(exc), "type": "cursor_invalid"}]
             ) from None
-    return PageRequest(
-        sort=sort, limit=limit, after=after, filters=NoteFilters(pinned=pinned, archived=archived)
-    )
+    return PageRequest(sort=sort, limit=limit, after=after, filters=NoteFilters(pinned=pinned, archived=archived))
 
 
 Page = Annotated[PageRequest, Depends(_page_request)]

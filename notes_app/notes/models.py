@@ -1,6 +1,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from notes_app.users.models import User
+
 # `id` is a 32-bit integer column (SERIAL / INTEGER): a larger id names no note, and PostgreSQL
 # rejects it as a query parameter, so callers check the range before querying.
 MAX_NOTE_ID = 2**31 - 1
@@ -8,6 +10,11 @@ MAX_NOTE_ID = 2**31 - 1
 
 class Note(Model):
     id = fields.IntField(primary_key=True)
+    # Set from the access token, never from a request body. Deleting an account deletes its notes.
+    owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="notes", on_delete=fields.CASCADE, db_index=False
+    )
+    owner_id: int
     title = fields.CharField(max_length=200)
     body = fields.TextField(default="")
     # Normalised, de-duplicated and sorted by the input schemas. One JSON value per note (jsonb on
@@ -25,5 +32,6 @@ class Note(Model):
 
     class Meta:
         table = "note"
-        # Keyset pagination on the default sort (-updated_at, id); PostgreSQL scans it backwards.
-        indexes = (("updated_at", "id"),)
+        # Every read is one owner's notes: a page on the default sort (-updated_at, id) is a backward
+        # scan of this index from the cursor, and its owner prefix also serves the foreign key.
+        indexes = (("owner_id", "updated_at", "id"),)

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Response
 from notes_app.deps import JsonBody
 from notes_app.errors import problem_responses
 from notes_app.notes import service
-from notes_app.notes.dependencies import NoteId, Page
+from notes_app.notes.dependencies import OwnedNote, Page
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import encode_cursor
 from notes_app.notes.schemas import NoteCreate, NotePage, NotePatch, NotePublic, NoteReplace, public_note
+from notes_app.users.dependencies import CurrentUser
 
 router = APIRouter(prefix="/notes", tags=["notes"])
 
@@ -40,7 +41,8 @@ def _note_response(note: Note, *, status_code: int = 200, headers: dict[str, str
 
 
 def _responses(success: int, body: dict[str, Any] | None, *problems: int) -> dict[int | str, dict[str, Any]]:
-    return {**({success: body} if body is not None else {}), **problem_responses(*problems)}
+    # Every notes route needs an access token, so every one can answer 401.
+    return {**({success: body} if body is not None else {}), **problem_responses(401, *problems)}
 
 
 @router.post(
@@ -62,15 +64,15 @@ def _responses(success: int, body: dict[str, Any] | None, *problems: int) -> dic
         422,
     ),
 )
-async def create_note(data: NoteCreate) -> Response:
-    note = await service.create_note(data=data)
+async def create_note(data: NoteCreate, user: CurrentUser) -> Response:
+    note = await service.create_note(owner=user, data=data)
     return _note_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
 
 
 @router.get("", responses=_responses(200, {"model": NotePage}, 422))
-async def list_notes(page: Page) -> Response:
+async def list_notes(page: Page, user: CurrentUser) -> Response:
     notes, next_cursor = await service.list_notes(
-        filters=page.filters, sort=page.sort, limit=page.limit, after=page.after
+        owner=user, filters=page.filters, sort=page.sort, limit=page.limit, after=page.after
     )
     body = {
         "items": [public_note(note) for note in notes],
@@ -80,23 +82,21 @@ async def list_notes(page: Page) -> Response:
 
 
 @router.get("/{note_id}", responses=_responses(200, _NOTE, 404, 422))
-async def get_note(note_id: NoteId) -> Response:
-    return _note_response(await service.get_note(note_id=note_id))
+async def get_note(note: OwnedNote) -> Response:
+    return _note_response(note)
 
 
 @router.put("/{note_id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 413, 415, 422))
-async def replace_note(note_id: NoteId, data: NoteReplace) -> Response:
-    return _note_response(await service.replace_note(note_id=note_id, data=data))
+async def replace_note(note: OwnedNote, data: NoteReplace) -> Response:
+    return _note_response(await service.replace_note(note=note, data=data))
 
 
-@router.patch(
-    "/{note_id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 413, 415, 422)
-)
-async def patch_note(note_id: NoteId, changes: NotePatch) -> Response:
-    return _note_response(await service.patch_note(note_id=note_id, changes=changes))
+@router.patch("/{note_id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 413, 415, 422))
+async def patch_note(note: OwnedNote, changes: NotePatch) -> Response:
+    return _note_response(await service.patch_note(note=note, changes=changes))
 
 
 @router.delete("/{note_id}", status_code=204, responses=_responses(204, None, 404, 422))
-async def delete_note(note_id: NoteId) -> Response:
-    await service.delete_note(note_id=note_id)
+async def delete_note(note: OwnedNote) -> Response:
+    await service.delete_note(note=note)
     return Response(status_code=204)

@@ -8,21 +8,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from tortoise.contrib.pydantic import pydantic_model_creator
 
 from notes_app.notes.models import Note
+from notes_app.text import storable
 
 TAG_PUNCTUATION = frozenset("-_/")
 MAX_TAGS = 20
-
-
-def _storable(text: str) -> str:
-    # PostgreSQL text cannot hold NUL, and a lone surrogate (legal in JSON's \u escapes) is not
-    # UTF-8: both would fail deep in the driver, so they are a validation error here, on both databases.
-    if "\x00" in text:
-        raise ValueError("text must not contain the NUL character")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    return text
 
 
 def _normalise_tag(tag: str) -> str:
@@ -43,10 +32,10 @@ Title = Annotated[
     str,
     # The pattern documents "not blank" in the schema; trimming then enforces it.
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S"),
-    AfterValidator(_storable),
+    AfterValidator(storable),
 ]
-Body = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_storable)]
-Tag = Annotated[str, AfterValidator(_storable), AfterValidator(_normalise_tag)]
+Body = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(storable)]
+Tag = Annotated[str, AfterValidator(storable), AfterValidator(_normalise_tag)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_collapse_tags)]
 
 

@@ -13,6 +13,7 @@ from notes_app.errors import ProblemError
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import Cursor, Sort
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
+from notes_app.users.models import User
 
 
 class NoteNotFound(ProblemError):
@@ -22,29 +23,30 @@ class NoteNotFound(ProblemError):
         super().__init__(f"note {note_id} does not exist")
 
 
-async def create_note(*, data: NoteCreate) -> Note:
+async def create_note(*, owner: User, data: NoteCreate) -> Note:
     now = datetime.now(UTC)
-    return await Note.create(**data.model_dump(), created_at=now, updated_at=now)
+    return await Note.create(**data.model_dump(), owner=owner, created_at=now, updated_at=now)
 
 
-async def get_note(*, note_id: int) -> Note:
-    note = await Note.get_or_none(id=note_id)
+async def find_note(*, owner: User, note_id: int) -> Note:
+    """The owner's note; another user's note is as missing as one that never existed."""
+    note = await Note.get_or_none(id=note_id, owner_id=owner.id)
     if note is None:
         raise NoteNotFound(note_id)
     return note
 
 
-async def replace_note(*, note_id: int, data: NoteReplace) -> Note:
-    return await _write_changes(note_id=note_id, values=data.model_dump())
+async def replace_note(*, note: Note, data: NoteReplace) -> Note:
+    return await _write_changes(note=note, values=data.model_dump())
 
 
-async def patch_note(*, note_id: int, changes: NotePatch) -> Note:
-    return await _write_changes(note_id=note_id, values=changes.model_dump(exclude_unset=True))
+async def patch_note(*, note: Note, changes: NotePatch) -> Note:
+    return await _write_changes(note=note, values=changes.model_dump(exclude_unset=True))
 
 
-async def delete_note(*, note_id: int) -> None:
-    if not await Note.filter(id=note_id).delete():
-        raise NoteNotFound(note_id)
+async def delete_note(*, note: Note) -> None:
+    if not await Note.filter(id=note.id, owner_id=note.owner_id).delete():
+        raise NoteNotFound(note.id)  # deleted by a concurrent request since it was found
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,11 @@ class NoteFilters:
 
 
 async def list_notes(
-    *, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
+    *, owner: User, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
 ) -> tuple[list[Note], Cursor | None]:
-    """One page of the notes that pass `filters`, in `sort` order, starting after `after`; and the
-    cursor for the next page, if there is one."""
-    query = Note.filter(filters.as_query()).order_by(*sort.order_by)
+    """One page of the owner's notes that pass `filters`, in `sort` order, starting after `after`;
+    and the cursor for the next page, if there is one."""
+    query = Note.filter(filters.as_query(), owner_id=owner.id).order_by(*sort.order_by)
     if after is not None:
         query = query.filter(sort.after(after))
     # One row more than asked tells whether another page exists, without a COUNT.
@@ -76,7 +78,7 @@ async def list_notes(
     return notes, Cursor(sort=sort.name, value=getattr(last, sort.field), id=last.id)
 
 
-async def _write_changes(*, note_id: int, values: dict[str, Any]) -> Note:
+async def _write_changes(*, note: Note, values: dict[str, Any]) -> Note:
     """Set `values` on the note in one conditional UPDATE that also moves version and updated_at,
     and matches only when some value differs from the stored one: a no-op writes nothing, and two
     clients changing different fields at once both keep their change (no read-modify-write).
@@ -84,15 +86,16 @@ async def _write_changes(*, note_id: int, values: dict[str, Any]) -> Note:
     The note is read back in the same transaction, so the answer is the state this request wrote:
     on PostgreSQL the UPDATE's row lock holds until commit, and SQLite runs transactions one at a time.
     """
+    owned = Q(id=note.id, owner_id=note.owner_id)
     async with in_transaction() as connection:
         if values:
             differs = reduce(operator.or_, (Q(**{f"{name}__not": value}) for name, value in values.items()))
             await (
-                Note.filter(Q(id=note_id), differs)
+                Note.filter(owned, differs)
                 .using_db(connection)
                 .update(**values, version=F("version") + 1, updated_at=datetime.now(UTC))
             )
-        note = await Note.filter(id=note_id).using_db(connection).first()
-    if note is None:
-        raise NoteNotFound(note_id)
-    return note
+        written = await Note.filter(owned).using_db(connection).first()
+    if written is None:
+        raise NoteNotFound(note.id)  # deleted by a concurrent request since it was found
+    return written

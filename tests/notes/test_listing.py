@@ -50,9 +50,7 @@ async def test_an_update_moves_a_note_to_the_front(client: httpx.AsyncClient) ->
 
 
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])
-async def test_walking_every_page_returns_each_note_once_in_order(
-    client: httpx.AsyncClient, limit: int
-) -> None:
+async def test_walking_every_page_returns_each_note_once_in_order(client: httpx.AsyncClient, limit: int) -> None:
     ids = [(await create_note(client, title=f"n{i}"))["id"] for i in range(12)]
 
     pages = await walk(client, limit)
@@ -77,9 +75,7 @@ async def test_whole_second_timestamps_sort_with_fractional_ones(client: httpx.A
     # SQLite stores timestamps as text, and a whole second has no fractional part there.
     base = datetime(2026, 1, 1, 12, tzinfo=UTC)
     ids = [(await create_note(client, title=f"n{i}"))["id"] for i in range(3)]
-    for note_id, offset in zip(
-        ids, [timedelta(0), timedelta(microseconds=500_000), timedelta(seconds=1)], strict=True
-    ):
+    for note_id, offset in zip(ids, [timedelta(0), timedelta(microseconds=500_000), timedelta(seconds=1)], strict=True):
         await Note.filter(id=note_id).update(updated_at=base + offset)
 
     pages = await walk(client, 1)
@@ -144,9 +140,7 @@ async def test_archived_notes_are_listed_only_when_asked_for(client: httpx.Async
 @pytest.mark.parametrize(
     ("pinned", "expected"), [("true", ["pinned"]), ("false", ["plain"]), (None, ["pinned", "plain"])]
 )
-async def test_pinned_filters_when_given(
-    client: httpx.AsyncClient, pinned: str | None, expected: list[str]
-) -> None:
+async def test_pinned_filters_when_given(client: httpx.AsyncClient, pinned: str | None, expected: list[str]) -> None:
     await create_note(client, title="plain")
     await create_note(client, title="pinned", pinned=True)
     params = {"pinned": pinned} if pinned is not None else {}

@@ -22,9 +22,7 @@ async def assert_rejected(client: httpx.AsyncClient, payload: dict[str, Any], lo
     ("title", "stored"),
     [("a", "a"), ("x" * 200, "x" * 200), ("  padded  ", "padded"), (" " + "y" * 200 + "\t", "y" * 200)],
 )
-async def test_title_is_trimmed_then_1_to_200_characters(
-    client: httpx.AsyncClient, title: str, stored: str
-) -> None:
+async def test_title_is_trimmed_then_1_to_200_characters(client: httpx.AsyncClient, title: str, stored: str) -> None:
     assert (await create_note(client, title=title))["title"] == stored
 
 
@@ -43,12 +41,8 @@ async def test_body_may_be_100000_characters_but_not_more(client: httpx.AsyncCli
     await assert_rejected(client, note_payload(body="b" * 100_001), ["body", "body"])
 
 
-@pytest.mark.parametrize(
-    ("field", "text"), [("title", "a\x00b"), ("body", "nul \x00 inside"), ("body", "\ud800")]
-)
-async def test_text_that_no_database_can_store_is_422(
-    client: httpx.AsyncClient, field: str, text: str
-) -> None:
+@pytest.mark.parametrize(("field", "text"), [("title", "a\x00b"), ("body", "nul \x00 inside"), ("body", "\ud800")])
+async def test_text_that_no_database_can_store_is_422(client: httpx.AsyncClient, field: str, text: str) -> None:
     # Sent as raw JSON: \u0000 and a lone surrogate are legal JSON escapes.
     content = json.dumps(note_payload(**{field: text}))
     problem = assert_problem(
@@ -101,9 +95,7 @@ async def test_flags_must_be_json_booleans(client: httpx.AsyncClient, value: obj
     "field",
     ["id", "version", "created_at", "updated_at", "owner", "owner_id", "colour"],
 )
-async def test_unknown_or_server_owned_fields_are_422_on_every_write(
-    client: httpx.AsyncClient, field: str
-) -> None:
+async def test_unknown_or_server_owned_fields_are_422_on_every_write(client: httpx.AsyncClient, field: str) -> None:
     await assert_rejected(client, note_payload(**{field: 1}), ["body", field])
     created = await create_note(client)
     for method in ("PUT", "PATCH"):

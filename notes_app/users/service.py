@@ -1,0 +1,37 @@
+"""Accounts and logins, free of HTTP."""
+
+from tortoise.exceptions import IntegrityError
+
+from notes_app.errors import ProblemError
+from notes_app.users.login_limit import LoginLimit
+from notes_app.users.models import User
+from notes_app.users.passwords import hash_password, verify_password
+from notes_app.users.schemas import UserCreate
+from notes_app.users.tokens import InvalidCredentials
+
+
+class UsernameTaken(ProblemError):
+    status = 409
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"the username {username!r} is taken")
+
+
+async def create_user(*, data: UserCreate) -> User:
+    password_hash = await hash_password(data.password)
+    try:
+        # No existence check first: under concurrent sign-ups only the unique constraint is reliable.
+        return await User.create(username=data.username, password_hash=password_hash)
+    except IntegrityError:
+        raise UsernameTaken(data.username) from None
+
+
+async def authenticate(*, username: str, password: str, login_limit: LoginLimit) -> User:
+    """The user these credentials belong to. Unknown usernames and wrong passwords fail alike, in
+    answer and in time; failures count against the username's login limit."""
+    await login_limit.check(username)
+    user = await User.get_or_none(username=username)
+    if not await verify_password(password, user.password_hash if user else None) or user is None:
+        await login_limit.record_failure(username)
+        raise InvalidCredentials("wrong username or password", token_sent=False)
+    return user
