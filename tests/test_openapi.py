@@ -46,10 +46,11 @@ def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any])
     expected = {
         ("POST", "/notes"): {"201", "400", "401", "413", "415", "422"},
         ("GET", "/notes"): {"200", "401", "422"},
-        ("GET", "/notes/{note_id}"): {"200", "401", "404", "422"},
-        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "404", "413", "415", "422"},
-        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "404", "413", "415", "422"},
-        ("DELETE", "/notes/{note_id}"): {"204", "401", "404", "422"},
+        ("POST", "/notes/bulk"): {"201", "400", "401", "413", "415", "422"},
+        ("GET", "/notes/{note_id}"): {"200", "304", "401", "404", "422"},
+        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422"},
+        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422"},
+        ("DELETE", "/notes/{note_id}"): {"204", "401", "404", "412", "422"},
         ("POST", "/users"): {"201", "400", "409", "413", "415", "422"},
         ("POST", "/auth/token"): {"200", "401", "413", "422", "429"},
         ("GET", "/users/me"): {"200", "401"},
@@ -62,7 +63,7 @@ def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any])
 
 def test_note_responses_document_etag_and_creation_documents_location(document: dict[str, Any]) -> None:
     note_routes = [
-        (m, p, op) for m, p, op in operations(document) if p.startswith("/notes/") or (m, p) == ("POST", "/notes")
+        (m, p, op) for m, p, op in operations(document) if p.startswith("/notes/{") or (m, p) == ("POST", "/notes")
     ]
     for method, path, operation in note_routes:
         success = next(status for status in operation["responses"] if status.startswith("2"))
@@ -96,3 +97,19 @@ def test_note_routes_declare_bearer_security(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
         if path.startswith("/notes") or path == "/users/me":
             assert operation.get("security"), (method, path)
+
+
+def test_412_and_304_carry_the_current_etag(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        for status in ("304", "412"):
+            if status in operation["responses"]:
+                assert "ETag" in operation["responses"][status]["headers"], (method, path, status)
+
+
+def test_conditional_headers_are_documented_parameters(document: dict[str, Any]) -> None:
+    item = document["paths"]["/notes/{note_id}"]
+    headers = {
+        method: {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        for method, operation in item.items()
+    }
+    assert headers == {"get": {"If-None-Match"}, "put": {"If-Match"}, "patch": {"If-Match"}, "delete": {"If-Match"}}

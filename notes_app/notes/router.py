@@ -1,17 +1,27 @@
 """HTTP routes for notes: parse, call one service function, answer."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 
 from notes_app.deps import JsonBody
 from notes_app.errors import problem_responses
 from notes_app.notes import service
 from notes_app.notes.dependencies import OwnedNote, Page
+from notes_app.notes.etags import etag, if_match_versions, if_none_match_hits
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import encode_cursor
-from notes_app.notes.schemas import NoteCreate, NotePage, NotePatch, NotePublic, NoteReplace, public_note
+from notes_app.notes.schemas import (
+    NoteBatch,
+    NoteBulkCreate,
+    NoteCreate,
+    NotePage,
+    NotePatch,
+    NotePublic,
+    NoteReplace,
+    public_note,
+)
 from notes_app.users.dependencies import CurrentUser
 
 router = APIRouter(prefix="/notes", tags=["notes"])
@@ -23,26 +33,41 @@ _ETAG = {
     }
 }
 _NOTE = {"model": NotePublic, "headers": _ETAG}
+_NOT_MODIFIED = {"description": "The note still has the tag If-None-Match named.", "headers": _ETAG}
+_PRECONDITION_FAILED = {"headers": _ETAG}  # merged into the 412 problem: the current note's tag
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='Change only if the note still has this ETag (e.g. `"17-3"`); otherwise 412.',
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(alias="If-None-Match", description="304 instead of the note when it still has this ETag."),
+]
 # Routes return orjson bytes built from the model (`public_note`); NotePublic documents the shape.
 _JSON = "application/json"
-
-
-def _etag(note: Note) -> str:
-    return f'"{note.id}-{note.version}"'
 
 
 def _note_response(note: Note, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         orjson.dumps(public_note(note)),
         status_code=status_code,
-        headers={"ETag": _etag(note), **(headers or {})},
+        headers={"ETag": etag(note), **(headers or {})},
         media_type=_JSON,
     )
 
 
 def _responses(success: int, body: dict[str, Any] | None, *problems: int) -> dict[int | str, dict[str, Any]]:
     # Every notes route needs an access token, so every one can answer 401.
-    return {**({success: body} if body is not None else {}), **problem_responses(401, *problems)}
+    responses = problem_responses(401, *problems)
+    if body is not None:
+        responses[success] = body
+    if 412 in responses:
+        responses[412] = {**responses[412], **_PRECONDITION_FAILED}
+    return responses
 
 
 @router.post(
@@ -81,22 +106,37 @@ async def list_notes(page: Page, user: CurrentUser) -> Response:
     return Response(orjson.dumps(body), media_type=_JSON)
 
 
-@router.get("/{note_id}", responses=_responses(200, _NOTE, 404, 422))
-async def get_note(note: OwnedNote) -> Response:
+@router.post(
+    "/bulk",
+    status_code=201,
+    dependencies=[JsonBody],
+    responses=_responses(201, {"model": NoteBatch}, 400, 413, 415, 422),
+)
+async def create_notes(data: NoteBulkCreate, user: CurrentUser) -> Response:
+    notes = await service.create_notes(owner=user, batch=data.notes)
+    return Response(orjson.dumps({"items": [public_note(note) for note in notes]}), status_code=201, media_type=_JSON)
+
+
+@router.get("/{note_id}", responses={**_responses(200, _NOTE, 404, 422), 304: _NOT_MODIFIED})
+async def get_note(note: OwnedNote, if_none_match: IfNoneMatch = None) -> Response:
+    if if_none_match_hits(if_none_match, note):
+        return Response(status_code=304, headers={"ETag": etag(note)})
     return _note_response(note)
 
 
-@router.put("/{note_id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 413, 415, 422))
-async def replace_note(note: OwnedNote, data: NoteReplace) -> Response:
-    return _note_response(await service.replace_note(note=note, data=data))
+@router.put("/{note_id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
+async def replace_note(note: OwnedNote, data: NoteReplace, if_match: IfMatch = None) -> Response:
+    expected = if_match_versions(if_match, note.id)
+    return _note_response(await service.replace_note(note=note, data=data, expected_versions=expected))
 
 
-@router.patch("/{note_id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 413, 415, 422))
-async def patch_note(note: OwnedNote, changes: NotePatch) -> Response:
-    return _note_response(await service.patch_note(note=note, changes=changes))
+@router.patch("/{note_id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
+async def patch_note(note: OwnedNote, changes: NotePatch, if_match: IfMatch = None) -> Response:
+    expected = if_match_versions(if_match, note.id)
+    return _note_response(await service.patch_note(note=note, changes=changes, expected_versions=expected))
 
 
-@router.delete("/{note_id}", status_code=204, responses=_responses(204, None, 404, 422))
-async def delete_note(note: OwnedNote) -> Response:
-    await service.delete_note(note=note)
+@router.delete("/{note_id}", status_code=204, responses=_responses(204, None, 404, 412, 422))
+async def delete_note(note: OwnedNote, if_match: IfMatch = None) -> Response:
+    await service.delete_note(note=note, expected_versions=if_match_versions(if_match, note.id))
     return Response(status_code=204)

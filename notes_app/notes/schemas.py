@@ -86,12 +86,26 @@ class NotePatch(_NoteInput):
         return value
 
 
+MAX_BULK_NOTES = 500
+
+
+class NoteBulkCreate(_NoteInput):
+    """POST /notes/bulk: 1 to 500 notes, written all or nothing. An invalid note fails the whole
+    request with its index in the error's `loc`."""
+
+    notes: list[NoteCreate] = Field(min_length=1, max_length=MAX_BULK_NOTES)
+
+
 NotePublic = pydantic_model_creator(Note, name="Note")
 
 
 class NotePage(BaseModel):
     items: list[NotePublic]  # type: ignore[valid-type]
     next_cursor: str | None
+
+
+class NoteBatch(BaseModel):
+    items: list[NotePublic]  # type: ignore[valid-type]
 
 
 def _timestamp(value: datetime) -> str:

@@ -1,6 +1,7 @@
 """What can be done with notes, free of HTTP: keyword-only async functions over the ORM."""
 
 import operator
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import reduce
@@ -10,10 +11,14 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from notes_app.errors import ProblemError
+from notes_app.notes.etags import etag
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import Cursor, Sort
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
 from notes_app.users.models import User
+
+# The versions an If-Match accepts; None: no condition.
+Versions = Set[int] | None
 
 
 class NoteNotFound(ProblemError):
@@ -23,9 +28,32 @@ class NoteNotFound(ProblemError):
         super().__init__(f"note {note_id} does not exist")
 
 
+class VersionConflict(ProblemError):
+    """412: If-Match named a version the note no longer (or never) had. Carries the current ETag."""
+
+    status = 412
+
+    def __init__(self, current: Note) -> None:
+        super().__init__(
+            f"note {current.id} is at version {current.version}: fetch it again and retry",
+            headers={"ETag": etag(current)},
+        )
+
+
 async def create_note(*, owner: User, data: NoteCreate) -> Note:
     now = datetime.now(UTC)
     return await Note.create(**data.model_dump(), owner=owner, created_at=now, updated_at=now)
+
+
+async def create_notes(*, owner: User, batch: Sequence[NoteCreate]) -> list[Note]:
+    """All of the batch or none of it: one transaction, so a failure half-way (even a dropped
+    connection) rolls back every note already inserted. Returned in input order."""
+    now = datetime.now(UTC)
+    async with in_transaction() as connection:
+        return [
+            await Note.create(**data.model_dump(), owner=owner, created_at=now, updated_at=now, using_db=connection)
+            for data in batch
+        ]
 
 
 async def find_note(*, owner: User, note_id: int) -> Note:
@@ -36,17 +64,24 @@ async def find_note(*, owner: User, note_id: int) -> Note:
     return note
 
 
-async def replace_note(*, note: Note, data: NoteReplace) -> Note:
-    return await _write_changes(note=note, values=data.model_dump())
+async def replace_note(*, note: Note, data: NoteReplace, expected_versions: Versions = None) -> Note:
+    return await _write_changes(note=note, values=data.model_dump(), expected_versions=expected_versions)
 
 
-async def patch_note(*, note: Note, changes: NotePatch) -> Note:
-    return await _write_changes(note=note, values=changes.model_dump(exclude_unset=True))
+async def patch_note(*, note: Note, changes: NotePatch, expected_versions: Versions = None) -> Note:
+    values = changes.model_dump(exclude_unset=True)
+    return await _write_changes(note=note, values=values, expected_versions=expected_versions)
 
 
-async def delete_note(*, note: Note) -> None:
-    if not await Note.filter(id=note.id, owner_id=note.owner_id).delete():
+async def delete_note(*, note: Note, expected_versions: Versions = None) -> None:
+    """Delete the note, if it is at one of `expected_versions` (any version when None); the check and
+    the delete are one statement, so no other write can slip in between."""
+    if await Note.filter(_guard(note, expected_versions)).delete():
+        return
+    current = await Note.filter(_owned(note)).first()
+    if current is None:
         raise NoteNotFound(note.id)  # deleted by a concurrent request since it was found
+    raise VersionConflict(current)
 
 
 @dataclass(frozen=True)
@@ -78,24 +113,39 @@ async def list_notes(
     return notes, Cursor(sort=sort.name, value=getattr(last, sort.field), id=last.id)
 
 
-async def _write_changes(*, note: Note, values: dict[str, Any]) -> Note:
-    """Set `values` on the note in one conditional UPDATE that also moves version and updated_at,
-    and matches only when some value differs from the stored one: a no-op writes nothing, and two
-    clients changing different fields at once both keep their change (no read-modify-write).
+def _owned(note: Note) -> Q:
+    return Q(id=note.id, owner_id=note.owner_id)
+
+
+def _guard(note: Note, expected_versions: Versions) -> Q:
+    if expected_versions is None:
+        return _owned(note)
+    return _owned(note) & Q(version__in=sorted(expected_versions))
+
+
+async def _write_changes(*, note: Note, values: dict[str, Any], expected_versions: Versions) -> Note:
+    """Set `values` on the note in one conditional UPDATE that also moves version and updated_at.
+
+    The UPDATE matches only when the note is at one of `expected_versions` (If-Match) and some value
+    differs from the stored one, so the version check and the write are one statement (two clients
+    with the same If-Match cannot both win), a no-op writes nothing, and two clients changing
+    different fields at once both keep their change (no read-modify-write).
 
     The note is read back in the same transaction, so the answer is the state this request wrote:
     on PostgreSQL the UPDATE's row lock holds until commit, and SQLite runs transactions one at a time.
     """
-    owned = Q(id=note.id, owner_id=note.owner_id)
     async with in_transaction() as connection:
+        written = 0
         if values:
             differs = reduce(operator.or_, (Q(**{f"{name}__not": value}) for name, value in values.items()))
-            await (
-                Note.filter(owned, differs)
+            written = await (
+                Note.filter(_guard(note, expected_versions), differs)
                 .using_db(connection)
                 .update(**values, version=F("version") + 1, updated_at=datetime.now(UTC))
             )
-        written = await Note.filter(owned).using_db(connection).first()
-    if written is None:
+        current = await Note.filter(_owned(note)).using_db(connection).first()
+    if current is None:
         raise NoteNotFound(note.id)  # deleted by a concurrent request since it was found
-    return written
+    if not written and expected_versions is not None and current.version not in expected_versions:
+        raise VersionConflict(current)
+    return current
