@@ -22,7 +22,7 @@ migrate: install
 	$(BIN)/python -m notes_app.migrate
 
 run: migrate
-	$(BIN)/uvicorn notes_app.main:app --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn notes_app.main:app --host $(HOST) --port $(PORT) --no-access-log
 
 test: install
 	$(BIN)/pytest

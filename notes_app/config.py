@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Seconds a request may wait for a pooled connection (or a new one to be opened) before it fails,
     # so an exhausted pool or an unreachable server never makes a request hang.
     db_acquire_timeout: float = Field(default=5.0, gt=0)
+    # Seconds a single statement may take before it fails (asyncpg's command_timeout).
+    db_command_timeout: float = Field(default=10.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # Signs access tokens. Required on PostgreSQL; with an SQLite file, one is generated on first start
     # and kept beside the database (see notes_app/users/signing_key.py).

@@ -2,13 +2,31 @@
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
+from tortoise import connections
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import get_current_context
 from tortoise.contrib.fastapi import register_tortoise
+from tortoise.exceptions import DBConnectionError
 
 from notes_app.config import Settings
+from notes_app.postgres_client import BoundedAcquireClient
 
 MODEL_MODULES = ["notes_app.users.models", "notes_app.notes.models"]
+
+# What a database that is down, restarting, overloaded or unreachable raises. Tortoise passes these
+# through from the driver untranslated. Each means "try again shortly" (503), not a bug (500).
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08: the connection failed or was lost
+    asyncpg.InterfaceError,  # the connection was closed in the middle of an operation
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.AdminShutdownError,  # terminated by an administrator or a restart
+    asyncpg.TooManyConnectionsError,
+    DBConnectionError,
+    ConnectionError,  # refused, reset or aborted sockets
+    TimeoutError,  # the pool acquire, or the connect, ran past DB_ACQUIRE_TIMEOUT
+)
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
@@ -22,6 +40,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             acquire_timeout=settings.db_acquire_timeout,
             # asyncpg's connect timeout: opening a connection is part of waiting for one.
             timeout=settings.db_acquire_timeout,
+            # A server that stops answering mid-query fails the query instead of hanging the request.
+            command_timeout=settings.db_command_timeout,
+            # Names our sessions in pg_stat_activity.
+            application_name="notes_app",
         )
     return {
         "connections": {"default": connection},
@@ -34,6 +56,19 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def database_pool_stats() -> tuple[int, int] | None:
+    """The PostgreSQL pool's (open, idle) connections; None for SQLite or before the ORM is up."""
+    if get_current_context() is None:
+        return None
+    client = connections.get("default")
+    return client.pool_stats() if isinstance(client, BoundedAcquireClient) else None
+
+
+async def ping_database() -> None:
+    """One round trip to the database."""
+    await connections.get("default").execute_query("SELECT 1")
 
 
 def register_database(app: FastAPI, settings: Settings) -> None:

@@ -1,5 +1,6 @@
 """RFC 9457 problem details: the one place where exceptions become HTTP error responses."""
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -13,6 +14,10 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# How long a client should wait after a 503 before retrying: the pool reconnects on the next request.
+RETRY_AFTER_SECONDS = 2
+
+logger = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -54,17 +59,20 @@ def problem_response(
     *,
     headers: Mapping[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
     if detail is not None:
         body["detail"] = detail
     if errors is not None:
         body["errors"] = errors
+    body.update(extensions or {})
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 _PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "The `Bearer` challenge.", "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
     429: {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}},
 }
 
@@ -122,13 +130,26 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, detail, headers=headers)
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    logger.warning("database unavailable during %s %s: %r", request.method, request.url.path, exc)
+    return problem_response(
+        503,
+        "the database is unavailable: retry after the delay in Retry-After",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # The client learns nothing about internals. Starlette re-raises the exception after this
-    # response is sent, so the server still logs it with its traceback.
-    return problem_response(500)
+    # response is sent, so the server still logs it with its traceback. This handler runs outside
+    # the request-id middleware (in Starlette's ServerErrorMiddleware), so it sets the id itself.
+    request_id = request.scope.get("state", {}).get("request_id")
+    return problem_response(500, headers={"X-Request-ID": request_id} if request_id else None)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, database_unavailable: tuple[type[Exception], ...]) -> None:
+    for exception_class in database_unavailable:
+        app.add_exception_handler(exception_class, _database_unavailable)
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

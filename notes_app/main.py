@@ -3,12 +3,16 @@
 from datetime import timedelta
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from notes_app.body_limit import BodyLimitMiddleware
 from notes_app.config import Settings, get_settings
-from notes_app.db import register_database
+from notes_app.db import DATABASE_UNAVAILABLE, database_pool_stats, register_database
 from notes_app.errors import install_error_handlers
+from notes_app.health.metrics import HttpMetrics, PoolCollector
+from notes_app.health.router import router as health_router
 from notes_app.notes.router import router as notes_router
+from notes_app.observability import RequestObservability, configure_access_log
 from notes_app.openapi import install_openapi
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.router import router as users_router
@@ -24,6 +28,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Private notes over HTTP: create, read, replace, patch, list and delete your own notes.",
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: a 413 from the body limit gets an id, a log line and a count too.
+    app.state.metrics_registry = CollectorRegistry()
+    app.state.metrics_registry.register(PoolCollector(database_pool_stats))
+    app.add_middleware(RequestObservability, metrics=HttpMetrics(app.state.metrics_registry))
+    configure_access_log()
     # Resolved here, not on first use: a PostgreSQL deployment without SECRET_KEY refuses to start.
     app.state.token_issuer = TokenIssuer(
         key=signing_key(settings), lifetime=timedelta(minutes=settings.access_token_minutes)
@@ -31,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limit = LoginLimit(
         failures_per_minute=settings.login_failures_per_minute, storage_url=settings.login_limit_storage
     )
-    install_error_handlers(app)
+    install_error_handlers(app, database_unavailable=DATABASE_UNAVAILABLE)
+    app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(notes_router)
     install_openapi(app)

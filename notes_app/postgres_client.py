@@ -34,5 +34,11 @@ class BoundedAcquireClient(AsyncpgDBClient):
         pool = await super().create_pool(**kwargs)
         return _AcquireTimeoutPool(pool, self.acquire_timeout)
 
+    def pool_stats(self) -> tuple[int, int] | None:
+        """(connections open, connections idle); None before the first query opens the pool."""
+        if self._pool is None:
+            return None
+        return self._pool.get_size(), self._pool.get_idle_size()
+
 
 client_class = BoundedAcquireClient

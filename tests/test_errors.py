@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from notes_app.config import Settings
+from notes_app.db import DATABASE_UNAVAILABLE
 from notes_app.main import create_app
 from notes_app.notes import service
 from notes_app.notes.models import Note
@@ -133,3 +134,21 @@ async def test_an_unexpected_failure_is_a_bare_500(
 
     problem = assert_problem(response, 500)
     assert set(problem) == {"type", "title", "status"}
+
+
+@pytest.mark.parametrize("exception_class", DATABASE_UNAVAILABLE)
+async def test_every_database_outage_error_is_503_with_retry_after(
+    settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch, exception_class: type[Exception]
+) -> None:
+    async def unavailable(**_: object) -> None:
+        raise exception_class("connection lost: secret internals")
+
+    monkeypatch.setattr(service, "list_notes", unavailable)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://x", headers=alice.headers
+    ) as client:
+        response = await client.get("/notes")
+
+    problem = assert_problem(response, 503)
+    assert int(response.headers["retry-after"]) > 0
+    assert "secret" not in problem["detail"]

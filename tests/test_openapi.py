@@ -44,16 +44,19 @@ def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
 
 def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any]) -> None:
     expected = {
-        ("POST", "/notes"): {"201", "400", "401", "413", "415", "422"},
-        ("GET", "/notes"): {"200", "401", "422"},
-        ("POST", "/notes/bulk"): {"201", "400", "401", "413", "415", "422"},
-        ("GET", "/notes/{note_id}"): {"200", "304", "401", "404", "422"},
-        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422"},
-        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422"},
-        ("DELETE", "/notes/{note_id}"): {"204", "401", "404", "412", "422"},
-        ("POST", "/users"): {"201", "400", "409", "413", "415", "422"},
-        ("POST", "/auth/token"): {"200", "401", "413", "422", "429"},
-        ("GET", "/users/me"): {"200", "401"},
+        ("POST", "/notes"): {"201", "400", "401", "413", "415", "422", "503"},
+        ("GET", "/notes"): {"200", "401", "422", "503"},
+        ("POST", "/notes/bulk"): {"201", "400", "401", "413", "415", "422", "503"},
+        ("GET", "/notes/{note_id}"): {"200", "304", "401", "404", "422", "503"},
+        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422", "503"},
+        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422", "503"},
+        ("DELETE", "/notes/{note_id}"): {"204", "401", "404", "412", "422", "503"},
+        ("POST", "/users"): {"201", "400", "409", "413", "415", "422", "503"},
+        ("POST", "/auth/token"): {"200", "401", "413", "422", "429", "503"},
+        ("GET", "/users/me"): {"200", "401", "503"},
+        ("GET", "/health/live"): {"200"},
+        ("GET", "/health/ready"): {"200", "503"},
+        ("GET", "/metrics"): {"200"},
     }
 
     documented = {(method, path): set(op["responses"]) for method, path, op in operations(document)}
@@ -82,13 +85,12 @@ def test_patch_documents_no_null_and_no_defaults(document: dict[str, Any]) -> No
     assert patch["additionalProperties"] is False
 
 
-def test_401_and_429_document_their_headers(document: dict[str, Any]) -> None:
+def test_401_429_and_503_document_their_headers(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
         responses = operation["responses"]
-        if "401" in responses:
-            assert "WWW-Authenticate" in responses["401"]["headers"], (method, path)
-        if "429" in responses:
-            assert "Retry-After" in responses["429"]["headers"], (method, path)
+        for status, header in (("401", "WWW-Authenticate"), ("429", "Retry-After"), ("503", "Retry-After")):
+            if status in responses:
+                assert header in responses[status]["headers"], (method, path, status)
 
 
 def test_note_routes_declare_bearer_security(document: dict[str, Any]) -> None:

@@ -61,8 +61,8 @@ def _note_response(note: Note, *, status_code: int = 200, headers: dict[str, str
 
 
 def _responses(success: int, body: dict[str, Any] | None, *problems: int) -> dict[int | str, dict[str, Any]]:
-    # Every notes route needs an access token, so every one can answer 401.
-    responses = problem_responses(401, *problems)
+    # Every notes route needs an access token and the database: each can answer 401 and 503.
+    responses = problem_responses(401, *problems, 503)
     if body is not None:
         responses[success] = body
     if 412 in responses:

@@ -24,7 +24,7 @@ def _public(user: User) -> dict[str, object]:
     status_code=201,
     dependencies=[JsonBody],
     response_model=UserPublic,
-    responses=problem_responses(400, 409, 413, 415, 422),
+    responses=problem_responses(400, 409, 413, 415, 422, 503),
 )
 async def create_user(data: UserCreate) -> dict[str, object]:
     return _public(await service.create_user(data=data))
@@ -35,7 +35,7 @@ async def create_user(data: UserCreate) -> dict[str, object]:
     response_model=AccessToken,
     responses={
         200: {"headers": {"Cache-Control": {"description": "`no-store`", "schema": {"type": "string"}}}},
-        **problem_responses(401, 413, 422, 429),
+        **problem_responses(401, 413, 422, 429, 503),
     },
 )
 async def issue_token(
@@ -53,6 +53,6 @@ async def issue_token(
     )
 
 
-@router.get("/users/me", response_model=UserPublic, responses=problem_responses(401))
+@router.get("/users/me", response_model=UserPublic, responses=problem_responses(401, 503))
 async def read_me(user: CurrentUser) -> dict[str, object]:
     return _public(user)

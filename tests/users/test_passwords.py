@@ -1,6 +1,7 @@
 """Password checks cost the same for every username, and never stall the event loop."""
 
 import asyncio
+import gc
 import time
 
 import httpx
@@ -57,11 +58,18 @@ async def test_ten_logins_at_once_never_stall_the_event_loop_over_50_ms(
             await asyncio.sleep(interval)
             longest_stall = max(longest_stall, time.perf_counter() - before - interval)
 
-    beating = asyncio.create_task(heartbeat())
-    await asyncio.sleep(0.02)
-    responses = await asyncio.gather(*(log_in(anonymous, alice.username, alice.password) for _ in range(10)))
-    stop.set()
-    await beating
+    # A full garbage collection of the test process can pause everything for tens of milliseconds:
+    # that is not what this measures, so it is done before and kept out of the window.
+    gc.collect()
+    gc.disable()
+    try:
+        beating = asyncio.create_task(heartbeat())
+        await asyncio.sleep(0.02)
+        responses = await asyncio.gather(*(log_in(anonymous, alice.username, alice.password) for _ in range(10)))
+        stop.set()
+        await beating
+    finally:
+        gc.enable()
 
     assert [response.status_code for response in responses] == [200] * 10
     assert longest_stall < 0.050, f"the event loop stalled for {longest_stall * 1000:.0f} ms"

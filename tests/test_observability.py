@@ -1,0 +1,119 @@
+"""X-Request-ID on every response, and one access log line per request that leaks nothing."""
+
+import json
+import logging
+import re
+
+import httpx
+import pytest
+
+from notes_app.config import Settings
+from notes_app.main import create_app
+from notes_app.notes import service
+from notes_app.observability import access_log
+from tests.conftest import Account, create_note
+
+GENERATED_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@pytest.fixture
+def access_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """The access log's lines, parsed, as the app writes them."""
+    lines: list[dict[str, object]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(record.getMessage()))
+
+    handler = Capture()
+    access_log.addHandler(handler)
+    yield lines  # type: ignore[misc]
+    access_log.removeHandler(handler)
+
+
+@pytest.mark.parametrize("request_id", ["abc-123", "trace.id:42_x", "A" * 128])
+async def test_a_sane_client_request_id_is_echoed(client: httpx.AsyncClient, request_id: str) -> None:
+    response = await client.get("/notes", headers={"X-Request-ID": request_id})
+
+    assert response.headers["x-request-id"] == request_id
+
+
+@pytest.mark.parametrize("request_id", ["", "has space", "A" * 129, "semi;colon", "new\\nline", "ünï"])
+async def test_an_unusable_client_request_id_is_replaced(client: httpx.AsyncClient, request_id: str) -> None:
+    response = await client.get("/notes", headers={"X-Request-ID": request_id.encode("utf-8")})  # type: ignore[dict-item]
+
+    assert GENERATED_ID.fullmatch(response.headers["x-request-id"])
+
+
+async def test_every_kind_of_response_carries_a_request_id(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    responses = [
+        await client.post("/notes", json={"title": "ok"}),
+        await client.get("/notes/424242"),
+        await anonymous.get("/notes"),
+        await client.post("/notes", content=b"{", headers={"content-type": "application/json"}),
+        await client.post("/notes", content=b"x" * (1024 * 1024 + 1), headers={"content-type": "application/json"}),
+        await client.delete("/notes"),
+        await client.get("/health/live"),
+    ]
+
+    assert [r.status_code for r in responses] == [201, 404, 401, 400, 413, 405, 200]
+    ids = [r.headers["x-request-id"] for r in responses]
+    assert all(GENERATED_ID.fullmatch(request_id) for request_id in ids)
+    assert len(set(ids)) == len(ids)
+
+
+async def test_a_500_carries_the_request_id_too(
+    settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(**_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service, "list_notes", broken)
+    transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://x", headers=alice.headers) as client:
+        response = await client.get("/notes", headers={"X-Request-ID": "trace-500"})
+
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "trace-500"
+
+
+async def test_one_log_line_per_request_with_route_template_status_and_duration(
+    client: httpx.AsyncClient, access_lines: list[dict[str, object]]
+) -> None:
+    note = await create_note(client)
+    access_lines.clear()
+
+    response = await client.get(f"/notes/{note['id']}", headers={"X-Request-ID": "trace-1"})
+
+    assert len(access_lines) == 1
+    [line] = access_lines
+    assert set(line) == {"method", "route", "status", "duration_ms", "request_id"}
+    assert (line["method"], line["route"], line["status"], line["request_id"]) == (
+        "GET",
+        "/notes/{note_id}",
+        200,
+        response.headers["x-request-id"],
+    )
+    assert isinstance(line["duration_ms"], float)
+
+
+async def test_log_lines_never_hold_passwords_tokens_bodies_or_ids(
+    anonymous: httpx.AsyncClient, access_lines: list[dict[str, object]]
+) -> None:
+    secret_password = "very-secret-password-42"
+    await anonymous.post("/users", json={"username": "logcheck", "password": secret_password})
+    token = (await anonymous.post("/auth/token", data={"username": "logcheck", "password": secret_password})).json()[
+        "access_token"
+    ]
+    headers = {"Authorization": f"Bearer {token}"}
+    note = (
+        await anonymous.post("/notes", json={"title": "secret title", "body": "secret body"}, headers=headers)
+    ).json()
+    await anonymous.get(f"/notes/{note['id']}?limit=secret-query", headers=headers)
+
+    logged = json.dumps(access_lines)
+    for secret in (secret_password, token, "secret title", "secret body", "secret-query", f"/notes/{note['id']}"):
+        assert secret not in logged
+    assert len(access_lines) == 4
