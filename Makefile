@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate test lint
+.PHONY: install run migrate test lint contract
 
 install: $(INSTALLED)
 
@@ -27,7 +27,12 @@ run: migrate
 test: install
 	$(BIN)/pytest
 
+# Schemathesis against a live server (schemathesis.toml): on TEST_DATABASE_URL's PostgreSQL when set.
+contract: install
+	$(BIN)/python -m tests.run_schemathesis
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy notes_app tortoise_config.py
+

@@ -40,7 +40,12 @@ async def test_a_path_nobody_serves_is_404(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
-    [("DELETE", "/notes", "GET, HEAD, POST"), ("POST", "/notes/1", "DELETE, GET, HEAD, PATCH, PUT")],
+    [
+        ("DELETE", "/notes", "GET, POST"),
+        ("POST", "/notes/1", "DELETE, GET, PATCH, PUT"),
+        ("PUT", "/notes/bulk", "POST"),
+        ("GET", "/notes/bulk", "POST"),
+    ],
 )
 async def test_an_unsupported_method_is_405_naming_every_allowed_method(
     client: httpx.AsyncClient, method: str, path: str, allowed: str

@@ -1,27 +1,29 @@
 """The notes API's input rules and response shapes."""
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 from tortoise.contrib.pydantic import pydantic_model_creator
 
 from notes_app.notes.models import Note
 from notes_app.text import storable
 
-TAG_PUNCTUATION = frozenset("-_/")
 MAX_TAGS = 20
+# The documented patterns are the rules themselves, read as Python's `re` reads them (as do the
+# tools that generate requests from the schema): \w is a letter or digit of any script, or "_".
+TAG_PATTERN = r"^\s*[\w/-]{1,50}\s*$"
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"
 
 
 def _normalise_tag(tag: str) -> str:
-    # NFC first, so "café" typed with a combining accent is the same tag as the precomposed one.
-    tag = unicodedata.normalize("NFC", tag).strip().lower()
-    if not 1 <= len(tag) <= 50:
-        raise ValueError("a tag is 1 to 50 characters after trimming")
-    if not all(c.isalpha() or c.isdecimal() or c in TAG_PUNCTUATION for c in tag):
-        raise ValueError("a tag holds only letters, digits, '-', '_' and '/'")
-    return tag
+    if not re.fullmatch(TAG_PATTERN, tag):
+        raise ValueError("a tag is 1 to 50 letters, digits, '-', '_' or '/' (surrounding spaces aside)")
+    # Stored lower-case and in NFC, so "Café" and "CAFÉ" are one tag.
+    return unicodedata.normalize("NFC", tag.strip().lower())
 
 
 def _collapse_tags(tags: list[str]) -> list[str]:
@@ -30,12 +32,17 @@ def _collapse_tags(tags: list[str]) -> list[str]:
 
 Title = Annotated[
     str,
-    # The pattern documents "not blank" in the schema; trimming then enforces it.
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(storable),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": NOT_BLANK}),
 ]
-Body = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(storable)]
-Tag = Annotated[str, AfterValidator(storable), AfterValidator(_normalise_tag)]
+Body = Annotated[
+    str,
+    StringConstraints(max_length=100_000),
+    AfterValidator(storable),
+    WithJsonSchema({"type": "string", "maxLength": 100_000, "pattern": NO_NUL}),
+]
+Tag = Annotated[str, AfterValidator(_normalise_tag), WithJsonSchema({"type": "string", "pattern": TAG_PATTERN})]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_collapse_tags)]
 
 

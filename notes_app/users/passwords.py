@@ -16,9 +16,10 @@ from pwdlib import PasswordHash
 _hasher = PasswordHash.recommended()
 
 
-# One hash per core at a time: each holds 64 MiB and runs 4 lanes, so forty at once (AnyIO's default
-# thread count) would take 2.5 GiB and crowd out the event loop. More logins queue here instead.
-_hashing_threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+# Hashes run one fewer at a time than there are cores (at least one), so a burst of logins always
+# leaves the event loop a core; more logins queue here. Each hash also holds 64 MiB: forty at once
+# (AnyIO's default thread count) would take 2.5 GiB.
+_hashing_threads = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) - 1), thread_name_prefix="argon2")
 
 
 @cache

@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, WithJsonSchema
 from tortoise.contrib.pydantic import pydantic_model_creator
 
 from notes_app.text import storable
@@ -8,7 +8,12 @@ from notes_app.users.models import User
 
 # Taken as sent: "Alice" is refused rather than quietly stored as "alice".
 Username = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[a-z0-9_.-]+$")]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128), AfterValidator(storable)]
+Password = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=128),
+    AfterValidator(storable),
+    WithJsonSchema({"type": "string", "minLength": 8, "maxLength": 128, "pattern": r"^[^\x00]*$"}),
+]
 
 
 class UserCreate(BaseModel):
