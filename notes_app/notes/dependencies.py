@@ -7,15 +7,15 @@ from fastapi.exceptions import RequestValidationError
 from notes_app.notes.models import MAX_NOTE_ID, Note
 from notes_app.notes.pagination import DEFAULT_SORT, Cursor, InvalidCursor, Sort, decode_cursor
 from notes_app.notes.service import NoteFilters, NoteNotFound, find_note
-from notes_app.users.dependencies import CurrentUser
+from notes_app.users.dependencies import CurrentCaller
 
 
-async def _owned_note(note_id: Annotated[int, Path(description="The note's id.")], user: CurrentUser) -> Note:
+async def _owned_note(note_id: Annotated[int, Path(description="The note's id.")], caller: CurrentCaller) -> Note:
     # An id beyond the column's range cannot name a note: the same 404 as any missing note,
     # rather than a query the database would reject.
     if not 1 <= note_id <= MAX_NOTE_ID:
         raise NoteNotFound(note_id)
-    return await find_note(owner=user, note_id=note_id)
+    return await find_note(owner_id=caller.id, note_id=note_id)
 
 
 # The caller's note named in the path, or 404: every per-note route gets ownership checked here.

@@ -22,7 +22,7 @@ from notes_app.notes.schemas import (
     NoteReplace,
     public_note,
 )
-from notes_app.users.dependencies import CurrentUser
+from notes_app.users.dependencies import CurrentCaller
 
 router = APIRouter(prefix="/notes", tags=["notes"])
 
@@ -89,15 +89,15 @@ def _responses(success: int, body: dict[str, Any] | None, *problems: int) -> dic
         422,
     ),
 )
-async def create_note(data: NoteCreate, user: CurrentUser) -> Response:
-    note = await service.create_note(owner=user, data=data)
+async def create_note(data: NoteCreate, caller: CurrentCaller) -> Response:
+    note = await service.create_note(owner_id=caller.id, data=data)
     return _note_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
 
 
 @router.get("", responses=_responses(200, {"model": NotePage}, 422))
-async def list_notes(page: Page, user: CurrentUser) -> Response:
+async def list_notes(page: Page, caller: CurrentCaller) -> Response:
     notes, next_cursor = await service.list_notes(
-        owner=user, filters=page.filters, sort=page.sort, limit=page.limit, after=page.after
+        owner_id=caller.id, filters=page.filters, sort=page.sort, limit=page.limit, after=page.after
     )
     body = {
         "items": [public_note(note) for note in notes],
@@ -112,8 +112,8 @@ async def list_notes(page: Page, user: CurrentUser) -> Response:
     dependencies=[JsonBody],
     responses=_responses(201, {"model": NoteBatch}, 400, 413, 415, 422),
 )
-async def create_notes(data: NoteBulkCreate, user: CurrentUser) -> Response:
-    notes = await service.create_notes(owner=user, batch=data.notes)
+async def create_notes(data: NoteBulkCreate, caller: CurrentCaller) -> Response:
+    notes = await service.create_notes(owner_id=caller.id, batch=data.notes)
     return Response(orjson.dumps({"items": [public_note(note) for note in notes]}), status_code=201, media_type=_JSON)
 
 

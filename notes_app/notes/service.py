@@ -7,15 +7,17 @@ from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from notes_app.errors import ProblemError
+from notes_app.notes.compiled import select_owned_note
 from notes_app.notes.etags import etag
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import Cursor, Sort
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
-from notes_app.users.models import User
+from notes_app.users.service import account_gone, ensure_account_exists
 
 # The versions an If-Match accepts; None: no condition.
 Versions = Set[int] | None
@@ -40,26 +42,36 @@ class VersionConflict(ProblemError):
         )
 
 
-async def create_note(*, owner: User, data: NoteCreate) -> Note:
+async def create_note(*, owner_id: int, data: NoteCreate) -> Note:
     now = datetime.now(UTC)
-    return await Note.create(**data.model_dump(), owner=owner, created_at=now, updated_at=now)
+    try:
+        return await Note.create(**data.model_dump(), owner_id=owner_id, created_at=now, updated_at=now)
+    except IntegrityError:
+        raise account_gone() from None  # the owner's foreign key: the account no longer exists
 
 
-async def create_notes(*, owner: User, batch: Sequence[NoteCreate]) -> list[Note]:
+async def create_notes(*, owner_id: int, batch: Sequence[NoteCreate]) -> list[Note]:
     """All of the batch or none of it: one transaction, so a failure half-way (even a dropped
     connection) rolls back every note already inserted. Returned in input order."""
     now = datetime.now(UTC)
-    async with in_transaction() as connection:
-        return [
-            await Note.create(**data.model_dump(), owner=owner, created_at=now, updated_at=now, using_db=connection)
-            for data in batch
-        ]
+    try:
+        async with in_transaction() as connection:
+            return [
+                await Note.create(
+                    **data.model_dump(), owner_id=owner_id, created_at=now, updated_at=now, using_db=connection
+                )
+                for data in batch
+            ]
+    except IntegrityError:
+        raise account_gone() from None
 
 
-async def find_note(*, owner: User, note_id: int) -> Note:
-    """The owner's note; another user's note is as missing as one that never existed."""
-    note = await Note.get_or_none(id=note_id, owner_id=owner.id)
+async def find_note(*, owner_id: int, note_id: int) -> Note:
+    """The owner's note; another user's note is as missing as one that never existed. Finding it
+    also proves the owner's account exists (notes go with their account)."""
+    note = await select_owned_note(note_id=note_id, owner_id=owner_id)
     if note is None:
+        await ensure_account_exists(owner_id)  # a deleted account's token is 401, not 404
         raise NoteNotFound(note_id)
     return note
 
@@ -97,15 +109,17 @@ class NoteFilters:
 
 
 async def list_notes(
-    *, owner: User, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
+    *, owner_id: int, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
 ) -> tuple[list[Note], Cursor | None]:
     """One page of the owner's notes that pass `filters`, in `sort` order, starting after `after`;
     and the cursor for the next page, if there is one."""
-    query = Note.filter(filters.as_query(), owner_id=owner.id).order_by(*sort.order_by)
+    query = Note.filter(filters.as_query(), owner_id=owner_id).order_by(*sort.order_by)
     if after is not None:
         query = query.filter(sort.after(after))
     # One row more than asked tells whether another page exists, without a COUNT.
     notes = await query.limit(limit + 1)
+    if not notes:
+        await ensure_account_exists(owner_id)  # an empty page proves nothing about the account
     if len(notes) <= limit:
         return notes, None
     notes = notes[:limit]

@@ -26,6 +26,17 @@ async def create_user(*, data: UserCreate) -> User:
         raise UsernameTaken(data.username) from None
 
 
+def account_gone() -> InvalidCredentials:
+    # A validly signed token whose account no longer exists: revoked, not merely unknown.
+    return InvalidCredentials("the access token's account no longer exists")
+
+
+async def ensure_account_exists(user_id: int) -> None:
+    """401 unless the account exists: for a request whose own query could not tell (it found nothing)."""
+    if not await User.exists(id=user_id):
+        raise account_gone()
+
+
 async def authenticate(*, username: str, password: str, login_limit: LoginLimit) -> User:
     """The user these credentials belong to. Unknown usernames and wrong passwords fail alike, in
     answer and in time; failures count against the username's login limit."""

@@ -1,13 +1,15 @@
 """Signed access tokens (JWT, HS256)."""
 
-from dataclasses import dataclass
+import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
 from notes_app.errors import ProblemError
 
 ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["exp", "iat", "sub"]
 
 
 class InvalidCredentials(ProblemError):
@@ -21,10 +23,14 @@ class InvalidCredentials(ProblemError):
         super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
-@dataclass(frozen=True)
 class TokenIssuer:
-    key: str
-    lifetime: timedelta
+    def __init__(self, *, key: str, lifetime: timedelta) -> None:
+        self.key = key
+        self.lifetime = lifetime
+        # Checking a signature costs about 80 µs, a large share of a small request: a token verified
+        # once is remembered (the last 4096), and only its expiry is checked again on each use.
+        # Tokens that fail are never remembered (lru_cache does not cache exceptions).
+        self._verified = lru_cache(maxsize=4096)(self._verify)
 
     def issue(self, user_id: int) -> str:
         now = datetime.now(UTC)
@@ -32,9 +38,15 @@ class TokenIssuer:
 
     def user_id(self, token: str) -> int:
         """The user the token was issued to, if this service signed it and it has not expired."""
+        user_id, expires_at = self._verified(token)
+        if expires_at <= time.time():
+            raise InvalidCredentials("the access token has expired")
+        return user_id
+
+    def _verify(self, token: str) -> tuple[int, float]:
         try:
             # Only HS256 is accepted: `alg: none` and every other algorithm fail here.
-            claims = jwt.decode(token, self.key, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]})
+            claims = jwt.decode(token, self.key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
         except jwt.ExpiredSignatureError:
             raise InvalidCredentials("the access token has expired") from None
         except jwt.PyJWTError:
@@ -42,4 +54,4 @@ class TokenIssuer:
         subject = claims["sub"]
         if not (isinstance(subject, str) and subject.isdigit() and subject.isascii()):
             raise InvalidCredentials("the access token is not valid")
-        return int(subject)
+        return int(subject), float(claims["exp"])

@@ -1,5 +1,6 @@
 """Every way a bearer token can be wrong is 401 with WWW-Authenticate: Bearer."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -7,7 +8,11 @@ import httpx
 import jwt
 import pytest
 
+from notes_app.config import Settings
+from notes_app.notes.models import Note
+from notes_app.users import tokens
 from notes_app.users.models import User
+from notes_app.users.tokens import InvalidCredentials, TokenIssuer
 from tests.conftest import TEST_SECRET_KEY, Account, assert_problem, create_note
 from tests.users.test_router import log_in, sign_up
 
@@ -32,7 +37,8 @@ def unsigned(claims: dict[str, Any]) -> str:
 
 async def assert_401(client: httpx.AsyncClient, headers: dict[str, str], challenge: str) -> None:
     for method, path in PROTECTED:
-        response = await client.request(method, path, headers=headers, json={"title": "t"})
+        body = {"notes": [{"title": "t"}]} if path.endswith("/bulk") else {"title": "t"}
+        response = await client.request(method, path, headers=headers, json=body)
         assert_problem(response, 401)
         assert response.headers["www-authenticate"] == challenge, (method, path)
 
@@ -116,3 +122,30 @@ async def test_a_rejected_request_writes_nothing(anonymous: httpx.AsyncClient, c
         assert_problem(response, 401)
 
     assert (await client.get(f"/notes/{note['id']}")).json() == note
+
+
+async def test_a_deleted_accounts_notes_and_token_go_with_it(anonymous: httpx.AsyncClient) -> None:
+    await sign_up(anonymous, "judy")
+    token = (await log_in(anonymous, "judy")).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    note = (await anonymous.post("/notes", json={"title": "mine"}, headers=headers)).json()
+    assert (await anonymous.get(f"/notes/{note['id']}", headers=headers)).status_code == 200
+
+    await User.filter(username="judy").delete()
+
+    assert_problem(await anonymous.get(f"/notes/{note['id']}", headers=headers), 401)
+    assert_problem(await anonymous.post("/notes", json={"title": "after"}, headers=headers), 401)
+    assert await Note.all().count() == 0
+
+
+async def test_a_remembered_token_still_expires(
+    settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issuer = TokenIssuer(key=TEST_SECRET_KEY, lifetime=timedelta(minutes=1))
+    token = issuer.issue(alice.id)
+    assert issuer.user_id(token) == alice.id  # verified, and now remembered
+    later = time.time() + 120
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+
+    with pytest.raises(InvalidCredentials, match="expired"):
+        issuer.user_id(token)
