@@ -1,13 +1,25 @@
 from dataclasses import dataclass
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 
+from notes_app.notes.listing import NoteFilters
 from notes_app.notes.models import MAX_NOTE_ID, Note
-from notes_app.notes.pagination import DEFAULT_SORT, Cursor, InvalidCursor, Sort, decode_cursor
-from notes_app.notes.service import NoteFilters, NoteNotFound, find_note
-from notes_app.users.dependencies import CurrentUser
+from notes_app.notes.pagination import (
+    DEFAULT_SORT,
+    SORTS,
+    Cursor,
+    CursorSigner,
+    InvalidCursor,
+    Sort,
+    SortName,
+    cursor_key,
+)
+from notes_app.notes.schemas import SearchText, Tags
+from notes_app.notes.service import NoteNotFound, find_note
+from notes_app.users.dependencies import CurrentUser, Tokens
 
 
 async def _owned_note(note_id: Annotated[int, Path(description="The note's id.")], user: CurrentUser) -> Note:
@@ -28,26 +40,44 @@ class PageRequest:
     limit: int
     after: Cursor | None
     filters: NoteFilters
+    # Signs the next page's cursor for this list: this user, sort and filters.
+    cursors: CursorSigner
 
 
 async def _page_request(
+    user: CurrentUser,
+    tokens: Tokens,
     limit: Annotated[int, Query(ge=1, le=100, description="Notes per page.")] = 20,
     cursor: Annotated[
-        str | None, Query(description="The previous page's `next_cursor`; omit for the first page.")
+        str | None,
+        Query(
+            max_length=200,
+            description="The previous page's `next_cursor`, with the same `sort` and filters; omit for the first page.",
+        ),
     ] = None,
+    q: Annotated[
+        SearchText | None, Query(description="Only notes whose title or body holds every word (see the README).")
+    ] = None,
+    # A list default is safe here: pydantic hands each request a copy.
+    tag: Annotated[Tags, Query(description="Only notes that carry every tag given (repeat the parameter).")] = [],  # noqa: B006
     pinned: Annotated[bool | None, Query(description="Only pinned (true) or unpinned (false) notes.")] = None,
     archived: Annotated[bool, Query(description="Archived notes are listed only when this is true.")] = False,
+    sort: Annotated[SortName, Query(description="The order; ties are broken by id in the same direction.")] = (
+        DEFAULT_SORT
+    ),
 ) -> PageRequest:
-    sort = DEFAULT_SORT
+    # An empty or all-blank q (a search box left empty) searches for nothing: it lists every note.
+    filters = NoteFilters(archived=archived, pinned=pinned, tags=tuple(tag), text=q or None)
+    cursors = CursorSigner(key=cursor_key(tokens.key), listing=orjson.dumps([user.id, sort, filters]))
     after = None
     if cursor is not None:
         try:
-            after = decode_cursor(cursor, sort=sort)
+            after = cursors.decode(cursor)
         except InvalidCursor as exc:
             raise RequestValidationError(
                 [{"loc": ("query", "cursor"), "msg": str(exc), "type": "cursor_invalid"}]
             ) from None
-    return PageRequest(sort=sort, limit=limit, after=after, filters=NoteFilters(pinned=pinned, archived=archived))
+    return PageRequest(sort=SORTS[sort], limit=limit, after=after, filters=filters, cursors=cursors)
 
 
 Page = Annotated[PageRequest, Depends(_page_request)]

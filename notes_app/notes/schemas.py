@@ -28,6 +28,10 @@ def _collapse_tags(tags: list[str]) -> list[str]:
     return sorted(set(tags))
 
 
+def _collapse_white_space(text: str) -> str:
+    return " ".join(text.split())
+
+
 Title = Annotated[
     str,
     # The pattern documents "not blank" in the schema; trimming then enforces it.
@@ -37,6 +41,11 @@ Title = Annotated[
 Body = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(storable)]
 Tag = Annotated[str, AfterValidator(storable), AfterValidator(_normalise_tag)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_collapse_tags)]
+# What to search for (`GET /notes?q=`): bounded, as is all the work one request can ask of the search
+# index; runs of white space are one space.
+SearchText = Annotated[
+    str, StringConstraints(max_length=500), AfterValidator(storable), AfterValidator(_collapse_white_space)
+]
 
 
 class _NoteInput(BaseModel):

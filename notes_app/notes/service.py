@@ -1,7 +1,6 @@
 """What can be done with notes, free of HTTP: keyword-only async functions over the ORM."""
 
 import operator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
@@ -11,7 +10,6 @@ from tortoise.transactions import in_transaction
 
 from notes_app.errors import ProblemError
 from notes_app.notes.models import Note
-from notes_app.notes.pagination import Cursor, Sort
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
 from notes_app.users.models import User
 
@@ -47,35 +45,6 @@ async def patch_note(*, note: Note, changes: NotePatch) -> Note:
 async def delete_note(*, note: Note) -> None:
     if not await Note.filter(id=note.id, owner_id=note.owner_id).delete():
         raise NoteNotFound(note.id)  # deleted by a concurrent request since it was found
-
-
-@dataclass(frozen=True)
-class NoteFilters:
-    archived: bool = False
-    pinned: bool | None = None
-
-    def as_query(self) -> Q:
-        conditions: dict[str, Any] = {"archived": self.archived}
-        if self.pinned is not None:
-            conditions["pinned"] = self.pinned
-        return Q(**conditions)
-
-
-async def list_notes(
-    *, owner: User, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
-) -> tuple[list[Note], Cursor | None]:
-    """One page of the owner's notes that pass `filters`, in `sort` order, starting after `after`;
-    and the cursor for the next page, if there is one."""
-    query = Note.filter(filters.as_query(), owner_id=owner.id).order_by(*sort.order_by)
-    if after is not None:
-        query = query.filter(sort.after(after))
-    # One row more than asked tells whether another page exists, without a COUNT.
-    notes = await query.limit(limit + 1)
-    if len(notes) <= limit:
-        return notes, None
-    notes = notes[:limit]
-    last = notes[-1]
-    return notes, Cursor(sort=sort.name, value=getattr(last, sort.field), id=last.id)
 
 
 async def _write_changes(*, note: Note, values: dict[str, Any]) -> Note:
