@@ -68,14 +68,13 @@ async def describe_schema(url: str) -> set[tuple[Any, ...]]:
     return {("column", *row.values()) for row in columns} | {("index", *row.values()) for row in indexes}
 
 
-# What the hand-written migrations add beyond the models, by (kind, table, name): search and tag
-# indexes that Tortoise cannot describe (migrations/*/models/*_search.py, *_tag_index.py). These, and
-# only these, may differ from generate_schemas, and each must be there after upgrading.
+# What the hand-written migrations add beyond the models, by (kind, table, name): the search and tag
+# indexes that Tortoise cannot describe (migrations/*/models/*_search.py). These, and only these, may
+# differ from generate_schemas, and each must be there after upgrading.
 DIALECT_ONLY = {
     "postgres": {
         ("column", "note", "search_vector"),
-        ("index", "note", "note_search_gin"),
-        ("index", "note", "note_tags_gin"),
+        ("index", "note", "note_owner_filters_gin"),
     },
     "sqlite": {
         ("table", "note_fts", "note_fts"),

@@ -1,22 +1,12 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-import orjson
 from fastapi import Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 
-from notes_app.notes.listing import NoteFilters
+from notes_app.notes.listing import NoteFilters, cursor_signer
 from notes_app.notes.models import MAX_NOTE_ID, Note
-from notes_app.notes.pagination import (
-    DEFAULT_SORT,
-    SORTS,
-    Cursor,
-    CursorSigner,
-    InvalidCursor,
-    Sort,
-    SortName,
-    cursor_key,
-)
+from notes_app.notes.pagination import DEFAULT_SORT, SORTS, Cursor, CursorSigner, InvalidCursor, Sort, SortName
 from notes_app.notes.schemas import SearchText, Tags
 from notes_app.notes.service import NoteNotFound, find_note
 from notes_app.users.dependencies import CurrentUser, Tokens
@@ -68,7 +58,7 @@ async def _page_request(
 ) -> PageRequest:
     # An empty or all-blank q (a search box left empty) searches for nothing: it lists every note.
     filters = NoteFilters(archived=archived, pinned=pinned, tags=tuple(tag), text=q or None)
-    cursors = CursorSigner(key=cursor_key(tokens.key), listing=orjson.dumps([user.id, sort, filters]))
+    cursors = cursor_signer(signing_key=tokens.key, owner_id=user.id, sort=sort, filters=filters)
     after = None
     if cursor is not None:
         try:

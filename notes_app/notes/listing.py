@@ -8,13 +8,15 @@ parameters, and combined with the ORM's filters into the one WHERE clause.
 from dataclasses import dataclass
 from typing import LiteralString
 
+import orjson
 from pypika_tortoise.context import SqlContext
 from pypika_tortoise.terms import Criterion, ValueWrapper
 from tortoise.expressions import Q, ResolveContext
 from tortoise.query_utils import QueryModifier
+from tortoise.queryset import QuerySet
 
 from notes_app.notes.models import Note
-from notes_app.notes.pagination import Cursor, Sort
+from notes_app.notes.pagination import Cursor, CursorSigner, Sort, SortName, cursor_key
 from notes_app.users.models import User
 
 
@@ -67,7 +69,7 @@ def _matches_text(text: str, dialect: str) -> Q:
 def _carries_tags(tags: tuple[str, ...], dialect: str) -> Q:
     """Notes that carry every one of `tags`."""
     if dialect == "postgres":
-        return Q(tags__contains=list(tags))  # tags @> '[...]', which the GIN index answers
+        return Q(tags__contains=list(tags))  # tags @> '[...]', which the owner's GIN index answers
     # SQLite has no index into JSON arrays: each candidate note's few tags are read where it is visited
     # in the owner's index, in page order, until the page is full.
     return Q(*(_Sql('EXISTS (SELECT 1 FROM json_each("note"."tags") WHERE "value" = {})', tag) for tag in tags))
@@ -96,17 +98,27 @@ class NoteFilters:
         return Q(*conditions)
 
 
+def cursor_signer(*, signing_key: str, owner_id: int, sort: SortName, filters: NoteFilters) -> CursorSigner:
+    """Signs cursors for one list: this owner's notes that pass `filters`, in `sort` order."""
+    return CursorSigner(key=cursor_key(signing_key), listing=orjson.dumps([owner_id, sort, filters]))
+
+
+def page_query(*, owner_id: int, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None) -> QuerySet[Note]:
+    """The one statement that reads a page, and one note more: that one tells whether another page
+    exists, without a COUNT."""
+    dialect = Note._meta.db.capabilities.dialect
+    query = Note.filter(filters.as_query(dialect), owner_id=owner_id).order_by(*sort.order_by)
+    if after is not None:
+        query = query.filter(sort.after(after))
+    return query.limit(limit + 1)
+
+
 async def list_notes(
     *, owner: User, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
 ) -> tuple[list[Note], Cursor | None]:
     """One page of the owner's notes that pass `filters`, in `sort` order, starting after `after`;
     and the cursor for the next page, if there is one."""
-    dialect = Note._meta.db.capabilities.dialect
-    query = Note.filter(filters.as_query(dialect), owner_id=owner.id).order_by(*sort.order_by)
-    if after is not None:
-        query = query.filter(sort.after(after))
-    # One row more than asked tells whether another page exists, without a COUNT.
-    notes = await query.limit(limit + 1)
+    notes = await page_query(owner_id=owner.id, filters=filters, sort=sort, limit=limit, after=after)
     if len(notes) <= limit:
         return notes, None
     notes = notes[:limit]

@@ -36,7 +36,7 @@ class Note(Model):
         # default), in one of four orders: each page is a scan of one of these indexes from the cursor,
         # forwards or backwards, that stops after `limit` rows however deep the page. The owner prefix
         # also serves the foreign key. Text search and the tag filter have indexes that the models
-        # cannot describe, made by hand-written migrations (`*_search.py`, `*_tag_index.py`).
+        # cannot describe, made by hand-written migrations (`migrations/*/models/*_search.py`).
         indexes = (
             ("owner_id", "archived", "updated_at", "id"),
             ("owner_id", "archived", "created_at", "id"),

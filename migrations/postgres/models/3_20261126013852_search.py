@@ -1,27 +1,37 @@
 from tortoise import BaseDBAsyncClient
 
-# Hand-written: full-text search over title and body (`GET /notes?q=...`), which the models do not
-# describe. `search_vector` is a STORED generated column, so PostgreSQL keeps it current on every INSERT
-# and UPDATE, and adding it computes it for every existing note. English stemming ("running" finds
-# "run"); title words carry weight A, body words B, for a ranking that a later version may sort by.
-# The 'english' configuration is written out, never taken from default_text_search_config, because a
-# generated column must be immutable and the query (notes_app/notes/listing.py) must use the same one.
-# The GIN index answers `search_vector @@ tsquery` without reading every note.
-# Not a model field: Tortoise never selects or writes it, and Aerich's model diffs never drop it.
+# Hand-written: the text search and tag filters of `GET /notes`, which the models cannot describe.
+#
+# `search_vector` is a STORED generated column, so PostgreSQL keeps it current on every INSERT and
+# UPDATE, and adding it computes it for every existing note. English stemming ("running" finds "run");
+# title words carry weight A, body words B, for a ranking a later version may sort by. The 'english'
+# configuration is written out, never taken from default_text_search_config: a generated column must be
+# immutable, and the query (notes_app/notes/listing.py) must use the same one. Not a model field:
+# Tortoise never selects or writes it, and Aerich's model diffs never drop it.
+#
+# One GIN index answers every combination of owner, tags (`tags @> '[...]'`) and words
+# (`search_vector @@ tsquery`) in one index scan that yields only that owner's matching notes. Lists
+# are per owner: without owner_id in the index a search for a common word would fetch every user's
+# matches and throw away all but the caller's. btree_gin (a contrib extension, trusted, so the
+# database owner may create it) is what lets a GIN index hold the integer owner_id; jsonb_path_ops
+# indexes a hash per path and value, smaller and faster than jsonb_ops for @>, the only tag operator
+# the listing uses. The downgrade leaves the extension: other objects may have come to use it.
 RUN_IN_TRANSACTION = True
 
 
 async def upgrade(db: BaseDBAsyncClient) -> str:
     return """
+        CREATE EXTENSION IF NOT EXISTS btree_gin;
         ALTER TABLE "note" ADD COLUMN "search_vector" TSVECTOR NOT NULL GENERATED ALWAYS AS (
             setweight(to_tsvector('english', "title"), 'A') || setweight(to_tsvector('english', "body"), 'B')
         ) STORED;
-        CREATE INDEX IF NOT EXISTS "note_search_gin" ON "note" USING GIN ("search_vector");"""
+        CREATE INDEX IF NOT EXISTS "note_owner_filters_gin" ON "note"
+            USING GIN ("owner_id", "tags" jsonb_path_ops, "search_vector");"""
 
 
 async def downgrade(db: BaseDBAsyncClient) -> str:
     return """
-        DROP INDEX IF EXISTS "note_search_gin";
+        DROP INDEX IF EXISTS "note_owner_filters_gin";
         ALTER TABLE "note" DROP COLUMN IF EXISTS "search_vector";"""
 
 
