@@ -16,6 +16,12 @@ from tortoise import BaseDBAsyncClient
 # database owner may create it) is what lets a GIN index hold the integer owner_id; jsonb_path_ops
 # indexes a hash per path and value, smaller and faster than jsonb_ops for @>, the only tag operator
 # the listing uses. The downgrade leaves the extension: other objects may have come to use it.
+#
+# The planner chooses per request between that index and walking the owner's notes in page order,
+# from its estimate of how many notes match: under about 1% of an owner's notes the index wins. With
+# the default statistics target the estimate for a tag or word is only good to about 1% (a 100-entry
+# sample histogram), and a tag on 0.3% of the notes was walked for in 22 ms instead of found in 2 ms
+# (bench/listing.py). A target of 1000 samples ten times as many rows, so ANALYZE takes a little longer.
 RUN_IN_TRANSACTION = True
 
 
@@ -26,11 +32,13 @@ async def upgrade(db: BaseDBAsyncClient) -> str:
             setweight(to_tsvector('english', "title"), 'A') || setweight(to_tsvector('english', "body"), 'B')
         ) STORED;
         CREATE INDEX IF NOT EXISTS "note_owner_filters_gin" ON "note"
-            USING GIN ("owner_id", "tags" jsonb_path_ops, "search_vector");"""
+            USING GIN ("owner_id", "tags" jsonb_path_ops, "search_vector");
+        ALTER TABLE "note" ALTER COLUMN "tags" SET STATISTICS 1000, ALTER COLUMN "search_vector" SET STATISTICS 1000;"""
 
 
 async def downgrade(db: BaseDBAsyncClient) -> str:
     return """
+        ALTER TABLE "note" ALTER COLUMN "tags" SET STATISTICS -1;
         DROP INDEX IF EXISTS "note_owner_filters_gin";
         ALTER TABLE "note" DROP COLUMN IF EXISTS "search_vector";"""
 
