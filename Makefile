@@ -31,3 +31,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy notes_app tortoise_config.py
+
+# GET /notes at a million notes on PostgreSQL (~5 min): seeds its own database (notes_listing_bench), serves
+# the app on loopback and writes bench/LISTING.md. BENCH_LISTING_ARGS=--keep keeps the database; --reuse
+# measures a kept one again without seeding.
+.PHONY: bench-listing
+bench-listing: install
+	$(BIN)/python bench/listing.py $(BENCH_LISTING_ARGS)
