@@ -199,12 +199,16 @@ INSERT INTO note (title, body, tags, pinned, archived, version, created_at, upda
 NOTE_COLUMNS = "id, title, body, tags, pinned, archived, version, created_at, updated_at"
 
 
+def sql_booleans(dialect: str) -> dict[str, str]:
+    """How true and false are written in the dialect's SQL: SQLite stores booleans as integers."""
+    return {"true": "true", "false": "false"} if dialect == "postgres" else {"true": "1", "false": "0"}
+
+
 async def test_upgrading_a_foundation_database_keeps_every_note(
     new_database: Callable[[], Any], dialect: str, tmp_path: Path
 ) -> None:
     url = await foundation_database(new_database, dialect, tmp_path)
-    booleans = {"true": "true", "false": "false"} if dialect == "postgres" else {"true": "1", "false": "0"}
-    await query(url, FOUNDATION_NOTES.format(**booleans))
+    await query(url, FOUNDATION_NOTES.format(**sql_booleans(dialect)))
     await query(url, "DELETE FROM note WHERE title = 'deleted'")
     before = await query(url, f"SELECT {NOTE_COLUMNS} FROM note ORDER BY id")
 
@@ -216,10 +220,11 @@ async def test_upgrading_a_foundation_database_keeps_every_note(
     assert {row[-1] for row in after} == {legacy_id}
     assert password_hash == "!"  # an account nobody can log in to
     # The id counter survived the upgrade: the deleted note's id is not handed out again.
+    false = sql_booleans(dialect)["false"]
     await query(
         url,
         f"INSERT INTO note (title, body, tags, pinned, archived, version, created_at, updated_at, owner_id)"
-        f" VALUES ('new', '', '[]', {booleans['false']}, {booleans['false']}, 1, '2026-02-01 00:00:00+00:00',"
+        f" VALUES ('new', '', '[]', {false}, {false}, 1, '2026-02-01 00:00:00+00:00',"
         f" '2026-02-01 00:00:00+00:00', {legacy_id})",
     )
     [(new_id,)] = await query(url, "SELECT id FROM note WHERE title = 'new'")
@@ -247,8 +252,7 @@ async def test_upgrading_makes_the_notes_already_there_searchable(
     new_database: Callable[[], Any], dialect: str, tmp_path: Path
 ) -> None:
     url = await foundation_database(new_database, dialect, tmp_path)
-    booleans = {"true": "true", "false": "false"} if dialect == "postgres" else {"true": "1", "false": "0"}
-    await query(url, FOUNDATION_NOTES.format(**booleans))
+    await query(url, FOUNDATION_NOTES.format(**sql_booleans(dialect)))
 
     run_python("-m", "notes_app.migrate", database_url=url)
 
