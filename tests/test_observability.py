@@ -9,7 +9,7 @@ import pytest
 
 from notes_app.config import Settings
 from notes_app.main import create_app
-from notes_app.notes import service
+from notes_app.notes import listing
 from notes_app.observability import access_log
 from tests.conftest import Account, create_note
 
@@ -70,7 +70,7 @@ async def test_a_500_carries_the_request_id_too(
     async def broken(**_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service, "list_notes", broken)
+    monkeypatch.setattr(listing, "list_notes", broken)
     transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://x", headers=alice.headers) as client:
         response = await client.get("/notes", headers={"X-Request-ID": "trace-500"})

@@ -32,6 +32,12 @@ class Note(Model):
 
     class Meta:
         table = "note"
-        # Every read is one owner's notes: a page on the default sort (-updated_at, id) is a backward
-        # scan of this index from the cursor, and its owner prefix also serves the foreign key.
-        indexes = (("owner_id", "updated_at", "id"),)
+        # Every list is one owner's notes, archived or not (`archived` is always a filter, false by
+        # default), in one of four orders: each page is a scan of one of these indexes from the cursor,
+        # forwards or backwards, that stops after `limit` rows however deep the page. The owner prefix
+        # also serves the foreign key. Text search and the tag filter have indexes that the models
+        # cannot describe, made by hand-written migrations (`migrations/*/models/*_search.py`).
+        indexes = (
+            ("owner_id", "archived", "updated_at", "id"),
+            ("owner_id", "archived", "created_at", "id"),
+        )

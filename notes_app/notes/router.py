@@ -7,11 +7,10 @@ from fastapi import APIRouter, Header, Response
 
 from notes_app.deps import JsonBody
 from notes_app.errors import problem_responses
-from notes_app.notes import service
+from notes_app.notes import listing, service
 from notes_app.notes.dependencies import OwnedNote, Page
 from notes_app.notes.etags import etag, if_match_versions, if_none_match_hits
 from notes_app.notes.models import Note
-from notes_app.notes.pagination import encode_cursor
 from notes_app.notes.schemas import (
     NoteBatch,
     NoteBulkCreate,
@@ -96,12 +95,12 @@ async def create_note(data: NoteCreate, caller: CurrentCaller) -> Response:
 
 @router.get("", responses=_responses(200, {"model": NotePage}, 422))
 async def list_notes(page: Page, caller: CurrentCaller) -> Response:
-    notes, next_cursor = await service.list_notes(
+    notes, next_cursor = await listing.list_notes(
         owner_id=caller.id, filters=page.filters, sort=page.sort, limit=page.limit, after=page.after
     )
     body = {
         "items": [public_note(note) for note in notes],
-        "next_cursor": encode_cursor(next_cursor) if next_cursor is not None else None,
+        "next_cursor": page.cursors.encode(next_cursor) if next_cursor is not None else None,
     }
     return Response(orjson.dumps(body), media_type=_JSON)
 

@@ -30,6 +30,10 @@ def _collapse_tags(tags: list[str]) -> list[str]:
     return sorted(set(tags))
 
 
+def _collapse_white_space(text: str) -> str:
+    return " ".join(text.split())
+
+
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
@@ -44,6 +48,11 @@ Body = Annotated[
 ]
 Tag = Annotated[str, AfterValidator(_normalise_tag), WithJsonSchema({"type": "string", "pattern": TAG_PATTERN})]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_collapse_tags)]
+# What to search for (`GET /notes?q=`): bounded, as is all the work one request can ask of the search
+# index; runs of white space are one space.
+SearchText = Annotated[
+    str, StringConstraints(max_length=500), AfterValidator(storable), AfterValidator(_collapse_white_space)
+]
 
 
 class _NoteInput(BaseModel):

@@ -2,7 +2,6 @@
 
 import operator
 from collections.abc import Sequence, Set
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
@@ -15,7 +14,6 @@ from notes_app.errors import ProblemError
 from notes_app.notes.compiled import select_owned_note
 from notes_app.notes.etags import etag
 from notes_app.notes.models import Note
-from notes_app.notes.pagination import Cursor, Sort
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
 from notes_app.users.service import account_gone, ensure_account_exists
 
@@ -94,37 +92,6 @@ async def delete_note(*, note: Note, expected_versions: Versions = None) -> None
     if current is None:
         raise NoteNotFound(note.id)  # deleted by a concurrent request since it was found
     raise VersionConflict(current)
-
-
-@dataclass(frozen=True)
-class NoteFilters:
-    archived: bool = False
-    pinned: bool | None = None
-
-    def as_query(self) -> Q:
-        conditions: dict[str, Any] = {"archived": self.archived}
-        if self.pinned is not None:
-            conditions["pinned"] = self.pinned
-        return Q(**conditions)
-
-
-async def list_notes(
-    *, owner_id: int, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
-) -> tuple[list[Note], Cursor | None]:
-    """One page of the owner's notes that pass `filters`, in `sort` order, starting after `after`;
-    and the cursor for the next page, if there is one."""
-    query = Note.filter(filters.as_query(), owner_id=owner_id).order_by(*sort.order_by)
-    if after is not None:
-        query = query.filter(sort.after(after))
-    # One row more than asked tells whether another page exists, without a COUNT.
-    notes = await query.limit(limit + 1)
-    if not notes:
-        await ensure_account_exists(owner_id)  # an empty page proves nothing about the account
-    if len(notes) <= limit:
-        return notes, None
-    notes = notes[:limit]
-    last = notes[-1]
-    return notes, Cursor(sort=sort.name, value=getattr(last, sort.field), id=last.id)
 
 
 def _owned(note: Note) -> Q:
