@@ -155,10 +155,14 @@ def dialect(settings: Settings) -> str:
 
 
 @asynccontextmanager
-async def api_client(settings: Settings, account: Account | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def api_client(
+    settings: Settings, account: Account | None = None, *, raise_app_exceptions: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a new app. raise_app_exceptions=False shows what a client gets from an app that
+    fails (the 500), instead of raising the failure in the test."""
     # ASGITransport does not run the lifespan: requests use the session's ORM set up above.
     # tests/test_server.py runs the real lifespan under uvicorn.
-    transport = httpx.ASGITransport(app=create_app(settings))
+    transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=raise_app_exceptions)
     headers = account.headers if account else {}
     async with httpx.AsyncClient(transport=transport, base_url="http://notes.test", headers=headers) as http:
         yield http

@@ -8,10 +8,9 @@ import pytest
 
 from notes_app.config import Settings
 from notes_app.db import DATABASE_UNAVAILABLE
-from notes_app.main import create_app
 from notes_app.notes import listing
 from notes_app.notes.models import Note
-from tests.conftest import Account, assert_problem, create_note, note_payload
+from tests.conftest import Account, api_client, assert_problem, create_note, note_payload
 
 ONE_MIB = 1024 * 1024
 
@@ -133,8 +132,7 @@ async def test_an_unexpected_failure_is_a_bare_500(
         raise RuntimeError('SELECT secret FROM "note" -- asyncpg internal detail')
 
     monkeypatch.setattr(listing, "list_notes", broken)
-    transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://notes.test", headers=alice.headers) as client:
+    async with api_client(settings, alice, raise_app_exceptions=False) as client:
         response = await client.get("/notes")
 
     problem = assert_problem(response, 500)
@@ -149,9 +147,7 @@ async def test_every_database_outage_error_is_503_with_retry_after(
         raise exception_class("connection lost: secret internals")
 
     monkeypatch.setattr(listing, "list_notes", unavailable)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://x", headers=alice.headers
-    ) as client:
+    async with api_client(settings, alice) as client:
         response = await client.get("/notes")
 
     problem = assert_problem(response, 503)

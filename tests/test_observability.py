@@ -8,10 +8,9 @@ import httpx
 import pytest
 
 from notes_app.config import Settings
-from notes_app.main import create_app
 from notes_app.notes import listing
 from notes_app.observability import access_log
-from tests.conftest import Account, create_note
+from tests.conftest import Account, api_client, create_note
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -71,8 +70,7 @@ async def test_a_500_carries_the_request_id_too(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(listing, "list_notes", broken)
-    transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://x", headers=alice.headers) as client:
+    async with api_client(settings, alice, raise_app_exceptions=False) as client:
         response = await client.get("/notes", headers={"X-Request-ID": "trace-500"})
 
     assert response.status_code == 500

@@ -4,9 +4,8 @@ import httpx
 import pytest
 
 from notes_app.config import Settings
-from notes_app.main import create_app
 from notes_app.notes.models import Note
-from tests.conftest import Account, assert_problem, create_note, note_payload
+from tests.conftest import Account, api_client, assert_problem, create_note, note_payload
 
 
 async def test_bulk_creates_every_note_in_input_order(client: httpx.AsyncClient, alice: Account) -> None:
@@ -74,8 +73,7 @@ async def test_a_failure_half_way_leaves_nothing(
         return await original(**fields)
 
     monkeypatch.setattr(Note, "create", failing_after_100)
-    transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://x", headers=alice.headers) as client:
+    async with api_client(settings, alice, raise_app_exceptions=False) as client:
         response = await client.post("/notes/bulk", json={"notes": [{"title": f"n{i}"} for i in range(300)]})
 
     assert response.status_code >= 500
