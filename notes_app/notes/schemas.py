@@ -125,8 +125,9 @@ class NoteBatch(BaseModel):
 
 
 def _timestamp(value: datetime) -> str:
-    # Always six fractional digits and `Z`, so clients can compare timestamps as strings.
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Always six fractional digits and `Z`, so clients can compare timestamps as strings. isoformat
+    # is several times faster than strftime, which showed in list pages (100 timestamps each).
+    return value.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def public_note(note: Note) -> dict[str, Any]:
