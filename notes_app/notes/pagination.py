@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 import orjson
@@ -68,6 +69,7 @@ _REFUSED = "the cursor is not valid for this list: it was altered, or given for 
 _LABEL = b"notes_app cursor signing key v1"
 
 
+@lru_cache(maxsize=4)  # one signing key per app; deriving it again on every page is wasted work
 def cursor_key(signing_key: str) -> bytes:
     """The key that signs cursors, derived from the app's token signing key.
 
