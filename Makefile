@@ -42,3 +42,11 @@ lint: install
 .PHONY: bench-listing
 bench-listing: install
 	$(BIN)/python bench/listing.py $(BENCH_LISTING_ARGS)
+
+# The benchmark: notes_app against the baseline apps under the same load, written to bench/RESULTS.md
+# (~10 min). Sets up what it needs (bench/setup.sh: PostgreSQL started, wrk, bench/.venv). Options go
+# in BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick`; all of them: bench/.venv/bin/python bench/run.py -h
+.PHONY: bench
+bench:
+	PYTHON=$(PYTHON) bash bench/setup.sh
+	bench/.venv/bin/python bench/run.py $(BENCH_ARGS)
