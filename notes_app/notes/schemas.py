@@ -16,7 +16,7 @@ MAX_TAGS = 20
 # tools that generate requests from the schema): \w is a letter or digit of any script, or "_".
 TAG_PATTERN = r"^\s*[\w/-]{1,50}\s*$"
 NO_NUL = r"^[^\x00]*$"
-NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 def _normalise_tag(tag: str) -> str:
