@@ -1,6 +1,10 @@
 """Entity tags for notes, and the conditional request headers that carry them (RFC 9110 13.1)."""
 
-from notes_app.notes.models import Note
+import re
+
+from notes_app.notes.models import MAX_VERSION, Note
+
+_OUR_TAG = re.compile(r'"(?P<id>[0-9]{1,10})-(?P<version>[0-9]{1,10})"')
 
 
 def etag(note: Note) -> str:
@@ -24,12 +28,15 @@ def if_match_versions(header: str | None, note_id: int) -> frozenset[int] | None
     tags = _entity_tags(header)
     if tags == ["*"]:
         return None
-    prefix = f'"{note_id}-'
-    return frozenset(
-        int(version)
-        for tag in tags
-        if tag.startswith(prefix) and tag.endswith('"') and (version := tag[len(prefix) : -1]).isdigit()
-    )
+    versions: set[int] = set()
+    for tag in tags:
+        # ASCII digits only, and only versions the 32-bit column can hold: "²" or a 5,000-digit
+        # number can match no note, and must not reach int() or the database as a parameter.
+        if (match := _OUR_TAG.fullmatch(tag)) and int(match["id"]) == note_id:
+            version = int(match["version"])
+            if 1 <= version <= MAX_VERSION:
+                versions.add(version)
+    return frozenset(versions)
 
 
 def if_none_match_hits(header: str | None, note: Note) -> bool:

@@ -6,6 +6,7 @@ from notes_app.users.models import User
 # `id` is a 32-bit integer column (SERIAL / INTEGER): a larger id names no note, and PostgreSQL
 # rejects it as a query parameter, so callers check the range before querying.
 MAX_NOTE_ID = 2**31 - 1
+MAX_VERSION = 2**31 - 1  # `version` is a 32-bit column too
 
 
 class Note(Model):

@@ -25,11 +25,16 @@ class LoginLimit:
         self._item = RateLimitItemPerMinute(failures_per_minute)
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
 
-    async def check(self, username: str) -> None:
-        """429 once the username has used up its failed attempts (checked before any hashing)."""
-        if not await self._limiter.test(self._item, username):
+    async def take_attempt(self, username: str) -> None:
+        """Count a login attempt before any hashing; 429 once the username's attempts are used up.
+
+        Counted up front, not after a failed check: otherwise a burst of concurrent guesses would
+        all pass before the first failure is recorded (each check takes ~100 ms of Argon2).
+        """
+        if not await self._limiter.hit(self._item, username):
             stats = await self._limiter.get_window_stats(self._item, username)
             raise TooManyLoginAttempts(max(1, math.ceil(stats.reset_time - time.time())))
 
-    async def record_failure(self, username: str) -> None:
-        await self._limiter.hit(self._item, username)
+    async def forgive(self, username: str) -> None:
+        """A successful login clears the username's count: only failures should lock it."""
+        await self._limiter.clear(self._item, username)

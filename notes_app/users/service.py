@@ -39,10 +39,10 @@ async def ensure_account_exists(user_id: int) -> None:
 
 async def authenticate(*, username: str, password: str, login_limit: LoginLimit) -> User:
     """The user these credentials belong to. Unknown usernames and wrong passwords fail alike, in
-    answer and in time; failures count against the username's login limit."""
-    await login_limit.check(username)
+    answer and in time. Every attempt counts against the username's login limit until one succeeds."""
+    await login_limit.take_attempt(username)
     user = await User.get_or_none(username=username)
     if not await verify_password(password, user.password_hash if user else None) or user is None:
-        await login_limit.record_failure(username)
         raise InvalidCredentials("wrong username or password", token_sent=False)
+    await login_limit.forgive(username)
     return user

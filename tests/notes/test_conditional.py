@@ -48,7 +48,20 @@ async def test_a_matching_if_match_lets_the_write_through(client: httpx.AsyncCli
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
-@pytest.mark.parametrize("if_match", ["stale", "W/{current}", '"999999-1"', "{id}-1", '"{id}-x"', "", '"{id}-1" junk'])
+@pytest.mark.parametrize(
+    "if_match",
+    [
+        "stale",
+        "W/{current}",
+        '"999999-1"',
+        "{id}-1",
+        '"{id}-x"',
+        "",
+        '"{id}-1" junk',
+        '"{id}-99999999999"',  # beyond the 32-bit version column: never sent to the database
+        '"{id}-' + "9" * 5000 + '"',  # beyond what int() parses by default
+    ],
+)
 async def test_an_if_match_that_does_not_match_is_412_with_the_current_etag_and_changes_nothing(
     client: httpx.AsyncClient, method: str, if_match: str
 ) -> None:
@@ -154,3 +167,13 @@ async def test_15_concurrent_patches_of_five_fields_all_survive_and_count_once_e
     )
     # Each field changed once; the two repeats of each change were no-ops and left the version alone.
     assert stored.version == 1 + len(changes)
+
+
+async def test_an_if_match_with_a_non_ascii_digit_is_412(client: httpx.AsyncClient) -> None:
+    note = await create_note(client)
+    # "²" is a digit to str.isdigit() but not to int(); headers arrive as latin-1.
+    header = f'"{note["id"]}-\xb2"'.encode("latin-1")
+
+    response = await client.patch(f"/notes/{note['id']}", json={"pinned": True}, headers={"If-Match": header})
+
+    assert_problem(response, 412)

@@ -1,5 +1,7 @@
 """Failed logins for one username are limited: 10 a minute, then 429 with Retry-After."""
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -49,3 +51,13 @@ async def test_a_limited_username_costs_no_hashing(
 
     assert_problem(await log_in(anonymous, alice.username, "wrong guess"), 429)
     assert calls == 0
+
+
+async def test_a_burst_of_concurrent_guesses_gets_only_ten_checked(
+    anonymous: httpx.AsyncClient, alice: Account
+) -> None:
+    responses = await asyncio.gather(*(log_in(anonymous, alice.username, f"guess {i}") for i in range(30)))
+
+    statuses = [response.status_code for response in responses]
+    assert statuses.count(401) == 10
+    assert statuses.count(429) == 20
