@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
 
+from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -40,10 +41,18 @@ class VersionConflict(ProblemError):
         )
 
 
+async def _insert(
+    data: NoteCreate, *, owner_id: int, now: datetime, connection: BaseDBAsyncClient | None = None
+) -> Note:
+    # A new note's created_at and updated_at are the same instant.
+    return await Note.create(
+        **data.model_dump(), owner_id=owner_id, created_at=now, updated_at=now, using_db=connection
+    )
+
+
 async def create_note(*, owner_id: int, data: NoteCreate) -> Note:
-    now = datetime.now(UTC)
     try:
-        return await Note.create(**data.model_dump(), owner_id=owner_id, created_at=now, updated_at=now)
+        return await _insert(data, owner_id=owner_id, now=datetime.now(UTC))
     except IntegrityError:
         raise account_gone() from None  # the owner's foreign key: the account no longer exists
 
@@ -54,12 +63,7 @@ async def create_notes(*, owner_id: int, batch: Sequence[NoteCreate]) -> list[No
     now = datetime.now(UTC)
     try:
         async with in_transaction() as connection:
-            return [
-                await Note.create(
-                    **data.model_dump(), owner_id=owner_id, created_at=now, updated_at=now, using_db=connection
-                )
-                for data in batch
-            ]
+            return [await _insert(data, owner_id=owner_id, now=now, connection=connection) for data in batch]
     except IntegrityError:
         raise account_gone() from None
 

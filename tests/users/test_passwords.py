@@ -37,11 +37,10 @@ async def test_an_unknown_username_costs_one_full_argon2_check(
 
 
 def test_checking_a_missing_account_runs_argon2_against_a_real_hash() -> None:
-    started = time.perf_counter()
+    # Cost parity itself is shown by the verification count in the test above.
     assert passwords._verify("anything", None) is False
     assert passwords._verify("anything", "!") is False  # the password-less "legacy" account
     assert passwords._unknown_user_hash().startswith("$argon2id$")
-    assert time.perf_counter() - started > 0  # ran; cost parity is shown by the call count above
 
 
 async def test_ten_logins_at_once_never_stall_the_event_loop_over_50_ms(
