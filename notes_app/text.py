@@ -1,4 +1,36 @@
-"""Rules for text that every domain stores."""
+"""Rules for text that every domain stores, and the patterns that document them.
+
+The OpenAPI document's patterns are ECMA-262 regular expressions (JSON Schema 2020-12, read with the
+`u` flag), so they are written in the part of that dialect that means the same to Python's `re` and to
+a JavaScript engine: explicit character classes rather than `\\s` or `\\w`, whose members differ
+between the two (`\\w` is ASCII in ECMA-262 and any script in Python; Python's `\\s` includes
+U+001C..U+001F, ECMA-262's includes U+FEFF). The validators enforce exactly what the patterns say, and
+tests compare the two on every code point where they could disagree.
+"""
+
+# Unicode's White_Space property: what trimming removes from titles and tags. Not str.strip()'s set,
+# which adds the control characters U+001C..U+001F.
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))  # the typographic spaces
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+WHITE_SPACE_CLASS = "".join(f"\\u{ord(character):04x}" for character in WHITE_SPACE)
+# PostgreSQL text cannot hold NUL. (Nor a lone surrogate, which `storable` refuses too; patterns cannot
+# say so: such a string is not Unicode text, and engines such as Rust's regex cannot even spell it.)
+_UNSTORABLE_CLASS = r"\x00"
+STORABLE_PATTERN = rf"^[^{_UNSTORABLE_CLASS}]*$"
+
+
+def trimmed_pattern(*, max_length: int) -> str:
+    """The pattern of `trimmed`: 1..max_length storable characters once surrounding white space goes."""
+    edge = rf"[^{WHITE_SPACE_CLASS}{_UNSTORABLE_CLASS}]"
+    inner = rf"[^{_UNSTORABLE_CLASS}]"
+    return rf"^[{WHITE_SPACE_CLASS}]*{edge}(?:{inner}{{0,{max_length - 2}}}{edge})?[{WHITE_SPACE_CLASS}]*$"
+
+
+def trim(text: str) -> str:
+    return text.strip(WHITE_SPACE)
 
 
 def storable(text: str) -> str:

@@ -1,6 +1,5 @@
 """The notes API's input rules and response shapes."""
 
-import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -9,21 +8,44 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from tortoise.contrib.pydantic import pydantic_model_creator
 
 from notes_app.notes.models import Note
-from notes_app.text import storable
+from notes_app.text import STORABLE_PATTERN, WHITE_SPACE_CLASS, storable, trim, trimmed_pattern
 
 MAX_TAGS = 20
-# The documented patterns are the rules themselves, read as Python's `re` reads them (as do the
-# tools that generate requests from the schema): \w is a letter or digit of any script, or "_".
-TAG_PATTERN = r"^\s*[\w/-]{1,50}\s*$"
-NO_NUL = r"^[^\x00]*$"
-NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+MAX_TAG_LENGTH = 50
+MAX_TITLE_LENGTH = 200
+# Tags are Unicode: letters and digits of any script (Unicode categories L and N, what `\p{L}` and
+# `\p{N}` mean to an ECMA-262 reader), "_", "-" and "/", surrounding white space aside.
+TAG_PATTERN = rf"^[{WHITE_SPACE_CLASS}]*[\p{{L}}\p{{N}}_/-]{{1,{MAX_TAG_LENGTH}}}[{WHITE_SPACE_CLASS}]*$"
+TITLE_PATTERN = trimmed_pattern(max_length=MAX_TITLE_LENGTH)
+
+
+def _is_tag_character(character: str) -> bool:
+    return character in "_/-" or unicodedata.category(character)[0] in "LN"
+
+
+def _lower_case(character: str) -> str:
+    # Lower-cased and in NFC, so "Café" and "CAFÉ" are one tag. A few characters would leave the tag
+    # alphabet that way ("İ" lower-cases to "i" + a combining dot, some Indic letters decompose into a
+    # letter and a mark): those stay as sent, so a stored tag is always a valid tag, and sending it
+    # again stores it unchanged.
+    lowered = unicodedata.normalize("NFC", character.lower())
+    return lowered if all(map(_is_tag_character, lowered)) else character
 
 
 def _normalise_tag(tag: str) -> str:
-    if not re.fullmatch(TAG_PATTERN, tag):
-        raise ValueError("a tag is 1 to 50 letters, digits, '-', '_' or '/' (surrounding spaces aside)")
-    # Stored lower-case and in NFC, so "Café" and "CAFÉ" are one tag.
-    return unicodedata.normalize("NFC", tag.strip().lower())
+    trimmed = trim(tag)
+    if not (1 <= len(trimmed) <= MAX_TAG_LENGTH and all(map(_is_tag_character, trimmed))):
+        raise ValueError(
+            f"a tag is 1 to {MAX_TAG_LENGTH} letters, digits, '-', '_' or '/' (surrounding white space aside)"
+        )
+    return "".join(map(_lower_case, trimmed))
+
+
+def _trimmed_title(title: str) -> str:
+    trimmed = trim(storable(title))
+    if not 1 <= len(trimmed) <= MAX_TITLE_LENGTH:
+        raise ValueError(f"a title is 1 to {MAX_TITLE_LENGTH} characters once surrounding white space is trimmed")
+    return trimmed
 
 
 def _collapse_tags(tags: list[str]) -> list[str]:
@@ -34,24 +56,23 @@ def _collapse_white_space(text: str) -> str:
     return " ".join(text.split())
 
 
-Title = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(storable),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": NOT_BLANK}),
-]
+Title = Annotated[str, AfterValidator(_trimmed_title), WithJsonSchema({"type": "string", "pattern": TITLE_PATTERN})]
 Body = Annotated[
     str,
     StringConstraints(max_length=100_000),
     AfterValidator(storable),
-    WithJsonSchema({"type": "string", "maxLength": 100_000, "pattern": NO_NUL}),
+    WithJsonSchema({"type": "string", "maxLength": 100_000, "pattern": STORABLE_PATTERN}),
 ]
 Tag = Annotated[str, AfterValidator(_normalise_tag), WithJsonSchema({"type": "string", "pattern": TAG_PATTERN})]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_collapse_tags)]
 # What to search for (`GET /notes?q=`): bounded, as is all the work one request can ask of the search
 # index; runs of white space are one space.
 SearchText = Annotated[
-    str, StringConstraints(max_length=500), AfterValidator(storable), AfterValidator(_collapse_white_space)
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(storable),
+    AfterValidator(_collapse_white_space),
+    WithJsonSchema({"type": "string", "maxLength": 500, "pattern": STORABLE_PATTERN}),
 ]
 
 

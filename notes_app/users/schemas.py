@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, WithJsonSchema
 from tortoise.contrib.pydantic import pydantic_model_creator
 
-from notes_app.text import storable
+from notes_app.text import STORABLE_PATTERN, storable
 from notes_app.users.models import User
 
 # Taken as sent: "Alice" is refused rather than quietly stored as "alice".
@@ -12,7 +12,7 @@ Password = Annotated[
     str,
     StringConstraints(min_length=8, max_length=128),
     AfterValidator(storable),
-    WithJsonSchema({"type": "string", "minLength": 8, "maxLength": 128, "pattern": r"^[^\x00]*$"}),
+    WithJsonSchema({"type": "string", "minLength": 8, "maxLength": 128, "pattern": STORABLE_PATTERN}),
 ]
 
 
