@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any, ClassVar
 
 import orjson
+import tortoise.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -142,6 +143,14 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _unchecked_value(request: Request, exc: Exception) -> Response:
+    # Tortoise checks values against their fields (a 5,000-character string compared with a 40-character
+    # column) before any SQL runs. Every request value is bounded before it reaches a query, so this is
+    # a value that slipped through: the request was at fault (422), and the log says where to add a bound.
+    logger.error("a request value reached the ORM unchecked: %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(422, "a value in the request is out of the range this service accepts")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # The client learns nothing about internals. Starlette re-raises the exception after this
     # response is sent, so the server still logs it with its traceback. This handler runs outside
@@ -154,6 +163,7 @@ def install_error_handlers(app: FastAPI, *, database_unavailable: tuple[type[Exc
     for exception_class in database_unavailable:
         app.add_exception_handler(exception_class, _database_unavailable)
     app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(tortoise.exceptions.ValidationError, _unchecked_value)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

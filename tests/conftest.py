@@ -26,6 +26,7 @@ from notes_app.db import tortoise_config
 from notes_app.main import create_app
 from notes_app.migrate import upgrade
 from notes_app.notes.models import Note
+from notes_app.users import passwords
 from notes_app.users.models import User
 from notes_app.users.schemas import UserCreate
 from notes_app.users.service import create_user
@@ -211,3 +212,17 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     for leak in ("traceback", "select ", "insert ", "update ", "asyncpg", "tortoise", "sqlite"):
         assert leak not in lowered
     return problem
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The stored hash each login verified against (None: the account does not exist)."""
+    seen: list[str | None] = []
+    original = passwords._verify
+
+    def recording(password: str, password_hash: str | None) -> bool:
+        seen.append(password_hash)
+        return original(password, password_hash)
+
+    monkeypatch.setattr(passwords, "_verify", recording)
+    return seen

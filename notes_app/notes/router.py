@@ -116,26 +116,26 @@ async def create_notes(data: NoteBulkCreate, caller: CurrentCaller) -> Response:
     return Response(orjson.dumps({"items": [public_note(note) for note in notes]}), status_code=201, media_type=_JSON)
 
 
-@router.get("/{note_id:int}", responses={**_responses(200, _NOTE, 404, 422), 304: _NOT_MODIFIED})
+@router.get("/{note_id:id}", responses={**_responses(200, _NOTE, 404, 422), 304: _NOT_MODIFIED})
 async def get_note(note: OwnedNote, if_none_match: IfNoneMatch = None) -> Response:
     if if_none_match_hits(if_none_match, note):
         return Response(status_code=304, headers={"ETag": etag(note)})
     return _note_response(note)
 
 
-@router.put("/{note_id:int}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
+@router.put("/{note_id:id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
 async def replace_note(note: OwnedNote, data: NoteReplace, if_match: IfMatch = None) -> Response:
     expected = if_match_versions(if_match, note.id)
     return _note_response(await service.replace_note(note=note, data=data, expected_versions=expected))
 
 
-@router.patch("/{note_id:int}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
+@router.patch("/{note_id:id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
 async def patch_note(note: OwnedNote, changes: NotePatch, if_match: IfMatch = None) -> Response:
     expected = if_match_versions(if_match, note.id)
     return _note_response(await service.patch_note(note=note, changes=changes, expected_versions=expected))
 
 
-@router.delete("/{note_id:int}", status_code=204, responses=_responses(204, None, 404, 412, 422))
+@router.delete("/{note_id:id}", status_code=204, responses=_responses(204, None, 404, 412, 422))
 async def delete_note(note: OwnedNote, if_match: IfMatch = None) -> Response:
     await service.delete_note(note=note, expected_versions=if_match_versions(if_match, note.id))
     return Response(status_code=204)

@@ -4,9 +4,9 @@ from tortoise.exceptions import IntegrityError
 
 from notes_app.errors import ProblemError
 from notes_app.users.login_limit import LoginLimit
-from notes_app.users.models import User
+from notes_app.users.models import MAX_USERNAME_LENGTH, User
 from notes_app.users.passwords import hash_password, verify_password
-from notes_app.users.schemas import UserCreate
+from notes_app.users.schemas import UserCreate, could_be_username
 from notes_app.users.tokens import InvalidCredentials
 
 
@@ -40,8 +40,13 @@ async def ensure_account_exists(user_id: int) -> None:
 async def authenticate(*, username: str, password: str, login_limit: LoginLimit) -> User:
     """The user these credentials belong to. Unknown usernames and wrong passwords fail alike, in
     answer and in time. Every attempt counts against the username's login limit until one succeeds."""
-    await login_limit.take_attempt(username)
-    user = await User.get_or_none(username=username)
+    # A username no account can have (5,000 characters, a NUL) is not looked up: Tortoise would refuse
+    # to compare an overlong one with the column and PostgreSQL a NUL, both 500s. It gets the same
+    # answer and the same Argon2 cost as any unknown username. Its attempts count under its first
+    # characters, so a stream of huge usernames cannot fill the limiter's storage.
+    can_exist = could_be_username(username)
+    await login_limit.take_attempt(username if can_exist else username[: MAX_USERNAME_LENGTH + 1])
+    user = await User.get_or_none(username=username) if can_exist else None
     if not await verify_password(password, user.password_hash if user else None) or user is None:
         raise InvalidCredentials("wrong username or password", token_sent=False)
     await login_limit.forgive(username)

@@ -5,25 +5,10 @@ import gc
 import time
 
 import httpx
-import pytest
 
 from notes_app.users import passwords
 from tests.conftest import Account
 from tests.users.test_router import log_in
-
-
-@pytest.fixture
-def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """The stored hash each login verified against (None: the account does not exist)."""
-    seen: list[str | None] = []
-    original = passwords._verify
-
-    def recording(password: str, password_hash: str | None) -> bool:
-        seen.append(password_hash)
-        return original(password, password_hash)
-
-    monkeypatch.setattr(passwords, "_verify", recording)
-    return seen
 
 
 async def test_an_unknown_username_costs_one_full_argon2_check(
