@@ -10,6 +10,7 @@ from notes_app.config import Settings, get_settings
 from notes_app.db import DATABASE_UNAVAILABLE, database_pool_stats, register_database
 from notes_app.errors import install_error_handlers
 from notes_app.health.metrics import HttpMetrics, PoolCollector
+from notes_app.health.router import database_probe
 from notes_app.health.router import router as health_router
 from notes_app.notes.router import router as notes_router
 from notes_app.observability import RequestObservability, configure_access_log
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limit = LoginLimit(
         failures_per_minute=settings.login_failures_per_minute, storage_url=settings.login_limit_storage
     )
+    app.state.database_probe = database_probe()
     install_error_handlers(app, database_unavailable=DATABASE_UNAVAILABLE)
     app.include_router(health_router)
     app.include_router(users_router)

@@ -14,6 +14,9 @@ class TcpProxy:
         # Seconds to hold each chunk the server sends before passing it on.
         self.delay = 0.0
         self.accepted = 0
+        # Silent: connections are accepted and kept open, but nothing PostgreSQL says reaches the client,
+        # as with a server that hangs or a network that drops packets without resetting connections.
+        self.silent = False
         # Connections the client closed with a Terminate message, as a pool does when it closes.
         self.terminated = 0
         self._server: asyncio.Server | None = None
@@ -35,6 +38,9 @@ class TcpProxy:
             writer.transport.abort()
         self._writers.clear()
 
+    def silence(self) -> None:
+        self.silent = True
+
     async def restore(self) -> None:
         await self.start()
 
@@ -46,6 +52,12 @@ class TcpProxy:
 
     async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         cuts = self._cuts
+        if self.silent:
+            self._writers.add(client_writer)
+            with contextlib.suppress(OSError):
+                while await client_reader.read(65536):
+                    pass  # swallowed: the server "never answers"
+            return
         try:
             server_reader, server_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -72,6 +84,8 @@ class TcpProxy:
                     self.terminated += 1
                 if not from_client and self.delay:
                     await asyncio.sleep(self.delay)
+                if not from_client and self.silent:
+                    continue
                 writer.write(chunk)
                 await writer.drain()
         writer.transport.abort()

@@ -1,6 +1,5 @@
 """Liveness, readiness and metrics: for orchestrators and scrapers, so no token is needed."""
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -9,6 +8,7 @@ from pydantic import BaseModel
 
 from notes_app.db import DATABASE_UNAVAILABLE, ping_database
 from notes_app.errors import RETRY_AFTER_SECONDS, problem_response, problem_responses
+from notes_app.health.readiness import DatabaseProbe
 
 router = APIRouter(tags=["health"])
 
@@ -38,13 +38,15 @@ async def live() -> Live:
     return Live(status="ok")
 
 
+def database_probe() -> DatabaseProbe:
+    return DatabaseProbe(ping_database, timeout=READINESS_TIMEOUT_SECONDS, unavailable=DATABASE_UNAVAILABLE)
+
+
 @router.get("/health/ready", response_model=Ready, responses=_UNAVAILABLE)
-async def ready() -> Ready | Response:
+async def ready(request: Request) -> Ready | Response:
     """The database answers a query within 2 s."""
-    try:
-        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
-            await ping_database()
-    except DATABASE_UNAVAILABLE:  # TimeoutError among them
+    probe: DatabaseProbe = request.app.state.database_probe
+    if not await probe.database_answers():
         return problem_response(
             503,
             "the database did not answer in time",
