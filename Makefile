@@ -28,8 +28,9 @@ test: install
 	$(BIN)/pytest
 
 # Schemathesis against a live server (schemathesis.toml): on TEST_DATABASE_URL's PostgreSQL when set.
+# Other seeds or more examples: make contract CONTRACT_ARGS='--seed 7 --max-examples 150'
 contract: install
-	$(BIN)/python -m tests.run_schemathesis
+	$(BIN)/python -m tests.run_schemathesis $(CONTRACT_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

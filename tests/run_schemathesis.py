@@ -18,14 +18,15 @@ import httpx
 
 from tests.conftest import PostgresServer
 from tests.support import PROJECT_ROOT, run_python
-from tests.test_server import free_port
+from tests.test_server import SERVER_START_BOUND, free_port
 
 USERNAME, PASSWORD = "contract", "contract-test-password"
 
 
 def sign_in(base_url: str) -> str:
-    with httpx.Client(base_url=base_url, timeout=10) as client:
-        deadline = time.monotonic() + 30
+    # Wide bounds, only against a hang: a machine busy with other work may start uvicorn slowly.
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        deadline = time.monotonic() + SERVER_START_BOUND
         while True:
             try:
                 client.get("/health/live")
@@ -41,7 +42,7 @@ def sign_in(base_url: str) -> str:
         return access_token
 
 
-def run(database_url: str, workdir: Path) -> int:
+def run(database_url: str, workdir: Path, extra_args: list[str]) -> int:
     run_python("-m", "notes_app.migrate", database_url=database_url)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -60,6 +61,7 @@ def run(database_url: str, workdir: Path) -> int:
                 [
                     *[sys.executable, "-m", "schemathesis.cli", "run", f"{base_url}/openapi.json"],
                     *["--checks", "all", "--header", f"Authorization: Bearer {token}"],
+                    *extra_args,
                 ],
                 cwd=PROJECT_ROOT,
                 check=False,
@@ -67,19 +69,22 @@ def run(database_url: str, workdir: Path) -> int:
             ).returncode
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=SERVER_START_BOUND)
 
 
 def main() -> int:
+    # Anything on the command line goes to schemathesis, e.g. `--seed 7 --max-examples 150`
+    # (`make contract CONTRACT_ARGS='--seed 7 --max-examples 150'`).
+    extra_args = sys.argv[1:]
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         postgres_url = os.environ.get("TEST_DATABASE_URL")
         if not postgres_url:
-            return run(f"sqlite://{workdir / 'contract.sqlite3'}", workdir)
+            return run(f"sqlite://{workdir / 'contract.sqlite3'}", workdir, extra_args)
         server = PostgresServer(postgres_url)
         database_url = asyncio.run(server.create("notes_contract"))
         try:
-            return run(database_url, workdir)
+            return run(database_url, workdir, extra_args)
         finally:
             asyncio.run(server.drop(database_url))
 

@@ -21,9 +21,10 @@ from notes_app.config import Settings
 from tests.conftest import TEST_SECRET_KEY, asyncpg_dsn
 from tests.support import PROJECT_ROOT
 from tests.tcp_proxy import TcpProxy
-from tests.test_server import free_port
+from tests.test_server import SERVER_START_BOUND, free_port
 
 ACQUIRE_TIMEOUT = 2.0
+RECOVERY_WITHOUT_A_HANG = 30.0
 # Readiness answers within 2 s by contract; the rest is room for a machine busy with other work.
 READINESS_BOUND_WITH_MARGIN = 2.0 + 2.5
 
@@ -75,8 +76,9 @@ async def start_server(database_url: str, log: Path, *, acquire_timeout: float =
         stderr=asyncio.subprocess.STDOUT,
     )
     server = Server(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + SERVER_START_BOUND  # only against a hang: a busy machine starts slowly
     async with httpx.AsyncClient(base_url=server.base_url) as client:
-        for _ in range(200):
+        while time.monotonic() < deadline:
             with_error = None
             try:
                 await client.get("/health/live")
@@ -128,10 +130,11 @@ class Outcome:
 @dataclass
 class Load:
     outcomes: list[Outcome] = field(default_factory=list)
+    recorded: asyncio.Event = field(default_factory=asyncio.Event)  # set on every new outcome
 
-    async def run(self, client: httpx.AsyncClient, worker: int, until: float) -> None:
+    async def run(self, client: httpx.AsyncClient, worker: int, stop: asyncio.Event) -> None:
         sent = 0
-        while time.monotonic() < until:
+        while not stop.is_set():
             sent += 1
             started = time.monotonic()
             if sent % 2:
@@ -142,8 +145,17 @@ class Load:
             self.outcomes.append(
                 Outcome(started, time.monotonic(), response.status_code, response.headers.get("retry-after"), note_id)
             )
+            self.recorded.set()
             if response.status_code == 503:
                 await asyncio.sleep(0.05)
+
+    async def succeeded_since(self, moment: float) -> None:
+        """Returns once a request started after `moment` has succeeded."""
+        while True:
+            self.recorded.clear()
+            if any(o.started > moment and o.status in {200, 201} for o in self.outcomes):
+                return
+            await self.recorded.wait()
 
 
 async def test_a_cut_database_gives_503s_then_recovers_and_loses_no_acknowledged_write(
@@ -152,15 +164,18 @@ async def test_a_cut_database_gives_503s_then_recovers_and_loses_no_acknowledged
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
         await log_in(client, "outage")
         load = Load()
-        begin = time.monotonic()
-        workers = asyncio.gather(*(load.run(client, worker, begin + 9) for worker in range(6)))
-        await asyncio.sleep(2)
+        stop = asyncio.Event()
+        workers = asyncio.gather(*(load.run(client, worker, stop) for worker in range(6)))
+        await load.succeeded_since(0.0)
         await proxy.cut()
         cut_at = time.monotonic()
         await asyncio.sleep(3)
         # Taken before restoring: workers run (and may already succeed) while restore() awaits.
         restored_at = time.monotonic()
         await proxy.restore()
+        # The service recovers by itself: no bound in the contract, so only a wide one against a hang.
+        await asyncio.wait_for(load.succeeded_since(restored_at), RECOVERY_WITHOUT_A_HANG)
+        stop.set()
         await workers
         ready = await client.get("/health/ready")
 
@@ -171,12 +186,10 @@ async def test_a_cut_database_gives_503s_then_recovers_and_loses_no_acknowledged
     assert during, "no request ran during the outage"
     assert {o.status for o in during} == {503}, ([o for o in during if o.status != 503], cut_at, restored_at)
     assert all(o.retry_after for o in load.outcomes if o.status == 503)
-    # No request hangs past the acquire bound (plus the time to answer).
+    # No request hangs: each answers within the acquire bound (the contract's duration), plus a wide
+    # margin for a machine busy with other work; a hang would last until the client's 30 s timeout.
     slowest = max(load.outcomes, key=lambda o: o.finished - o.started)
-    assert slowest.finished - slowest.started < ACQUIRE_TIMEOUT + 3, (slowest, cut_at, restored_at)
-    recovered = [o for o in load.outcomes if o.started > restored_at and o.status in {200, 201}]
-    assert recovered, "the service did not recover after the database came back"
-    assert recovered[0].finished - restored_at < 5, (recovered[0], restored_at)
+    assert slowest.finished - slowest.started < ACQUIRE_TIMEOUT + 6, (slowest, cut_at, restored_at)
     assert ready.status_code == 200
 
     acknowledged = {o.note_id for o in load.outcomes if o.note_id is not None}

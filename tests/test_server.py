@@ -19,6 +19,10 @@ import pytest
 from tests.conftest import TEST_SECRET_KEY
 from tests.support import PROJECT_ROOT, run_python
 
+# Seconds a test waits for uvicorn to start or stop: only a bound against a hang, wide enough for a
+# machine busy with other work.
+SERVER_START_BOUND = 90.0
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -45,15 +49,16 @@ def test_uvicorn_serves_the_app_and_shuts_down_cleanly(migrated_database: str) -
         text=True,
     )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-            deadline = time.monotonic() + 20
+        # Wide bounds, only against a hang: a machine busy with other work may start uvicorn slowly.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            deadline = time.monotonic() + SERVER_START_BOUND
             while True:
                 try:
                     listed = client.get("/notes")
                     break
                 except httpx.TransportError:
                     assert server.poll() is None, "uvicorn exited before serving"
-                    assert time.monotonic() < deadline, "uvicorn did not start within 20 s"
+                    assert time.monotonic() < deadline, "uvicorn did not start"
                     time.sleep(0.1)
             signed_up = client.post("/users", json={"username": "carol", "password": "served for real"})
             login = client.post("/auth/token", data={"username": "carol", "password": "served for real"})
@@ -62,7 +67,7 @@ def test_uvicorn_serves_the_app_and_shuts_down_cleanly(migrated_database: str) -
             fetched = client.get(f"/notes/{created.json()['id']}")
     finally:
         server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=20)
+        output, _ = server.communicate(timeout=SERVER_START_BOUND)
 
     assert listed.status_code == 401
     assert signed_up.status_code == 201
