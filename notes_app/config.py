@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     # Signs access tokens. Required on PostgreSQL; with an SQLite file, one is generated on first start
     # and kept beside the database (see notes_app/users/signing_key.py).
     secret_key: SecretStr | None = Field(default=None, min_length=32)
-    access_token_minutes: int = Field(default=60, ge=1)
+    # An access token (JWT) lives this long; a client renews it with its session's refresh token.
+    # Short, because a stolen one works until it expires... unless its session is ended, which every
+    # request checks.
+    access_token_minutes: int = Field(default=15, ge=1)
+    # A session ends when it has not been refreshed for this many days (each refresh restarts the count).
+    refresh_token_days: int = Field(default=30, ge=1)
     # Failed logins allowed per username per minute before 429. The counts live in `login_limit_storage`
     # (a `limits` storage URL): in memory for one process, e.g. async+redis://host:6379 for several.
     login_failures_per_minute: int = Field(default=10, ge=1)

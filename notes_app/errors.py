@@ -71,8 +71,14 @@ def problem_response(
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
-_PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
+PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "The `Bearer` challenge.", "schema": {"type": "string"}}},
+    403: {
+        "WWW-Authenticate": {
+            "description": 'The `Bearer error="insufficient_scope"` challenge.',
+            "schema": {"type": "string"},
+        }
+    },
     503: {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
     429: {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}},
 }
@@ -84,7 +90,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "model": ValidationProblem if status == 422 else Problem,
             "description": HTTPStatus(status).phrase,
-            **({"headers": _PROBLEM_HEADERS[status]} if status in _PROBLEM_HEADERS else {}),
+            **({"headers": PROBLEM_HEADERS[status]} if status in PROBLEM_HEADERS else {}),
         }
         for status in statuses
     }

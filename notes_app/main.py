@@ -15,6 +15,7 @@ from notes_app.health.router import router as health_router
 from notes_app.notes.router import router as notes_router
 from notes_app.observability import RequestObservability, configure_access_log
 from notes_app.openapi import install_openapi
+from notes_app.users.credentials import CredentialReader
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.router import router as users_router
 from notes_app.users.signing_key import signing_key
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_issuer = TokenIssuer(
         key=signing_key(settings), lifetime=timedelta(minutes=settings.access_token_minutes)
     )
+    app.state.credentials = CredentialReader(app.state.token_issuer)
+    app.state.session_lifetime = timedelta(days=settings.refresh_token_days)
     app.state.login_limit = LoginLimit(
         failures_per_minute=settings.login_failures_per_minute, storage_url=settings.login_limit_storage
     )

@@ -4,8 +4,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
-from notes_app.errors import PROBLEM_MEDIA_TYPE
+from notes_app.errors import PROBLEM_HEADERS, PROBLEM_MEDIA_TYPE
+from notes_app.users.dependencies import refuses_read_only_tokens
 
 
 def _problem_media_types(document: dict[str, Any]) -> None:
@@ -18,11 +20,29 @@ def _problem_media_types(document: dict[str, Any]) -> None:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
 
 
+def _document_write_scope(app: FastAPI, document: dict[str, Any]) -> None:
+    # The write-scope rule is one dependency (notes_app/users/dependencies.py), so its 403 is documented
+    # here for every operation it guards, including those of routes that never mention it themselves.
+    forbidden = {
+        "description": "Forbidden",
+        "headers": PROBLEM_HEADERS[403],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not refuses_read_only_tokens(route):
+            continue
+        path_item = document["paths"].get(route.path_format, {})
+        for method in route.methods or ():
+            if (operation := path_item.get(method.lower())) is not None:
+                operation["responses"].setdefault("403", forbidden)
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, routes=app.routes)
             _problem_media_types(document)
+            _document_write_scope(app, document)
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -8,6 +8,8 @@ U+001C..U+001F, ECMA-262's includes U+FEFF). The validators enforce exactly what
 tests compare the two on every code point where they could disagree.
 """
 
+from datetime import UTC, datetime
+
 # Unicode's White_Space property: what trimming removes from titles and tags. Not str.strip()'s set,
 # which adds the control characters U+001C..U+001F.
 WHITE_SPACE = (
@@ -46,3 +48,9 @@ def storable(text: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("text must be valid Unicode (no lone surrogates)") from None
     return text
+
+
+def rfc3339(value: datetime) -> str:
+    """A timestamp as the API shows every timestamp: UTC, six fractional digits and `Z`, so clients can
+    compare timestamps as strings (the same form as notes_app/notes/schemas.py's)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"

@@ -27,9 +27,10 @@ from notes_app.main import create_app
 from notes_app.migrate import upgrade
 from notes_app.notes.models import Note
 from notes_app.users import passwords
-from notes_app.users.models import User
+from notes_app.users.models import PersonalAccessToken, User, UserSession
 from notes_app.users.schemas import UserCreate
 from notes_app.users.service import create_user
+from notes_app.users.sessions import start_session
 from notes_app.users.tokens import TokenIssuer
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -119,6 +120,8 @@ class Account:
     username: str
     password: str
     token: str
+    session_id: int
+    refresh_token: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -126,10 +129,21 @@ class Account:
 
 
 async def sign_up(settings: Settings, username: str, password: str = "correct horse battery") -> Account:
-    """An account made through the service (real Argon2), and a token as /auth/token would issue it."""
+    """An account made through the service (real Argon2), signed in: a session and its tokens, as
+    /auth/token would issue them."""
     user = await create_user(data=UserCreate(username=username, password=password))
+    grant = await start_session(
+        user_id=user.id, user_agent="tests", lifetime=timedelta(days=settings.refresh_token_days)
+    )
     issuer = TokenIssuer(key=TEST_SECRET_KEY, lifetime=timedelta(minutes=settings.access_token_minutes))
-    return Account(id=user.id, username=username, password=password, token=issuer.issue(user.id))
+    return Account(
+        id=user.id,
+        username=username,
+        password=password,
+        token=issuer.issue(user.id, grant.session.id),
+        session_id=grant.session.id,
+        refresh_token=grant.refresh_token,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -146,8 +160,15 @@ async def bob(settings: Settings) -> Account:
 async def _empty_tables(alice: Account, bob: Account) -> AsyncIterator[None]:
     yield
     await Note.all().delete()
-    # The two session accounts stay (Argon2 makes sign-ups slow); anything a test added goes.
+    # The two session accounts stay (Argon2 makes sign-ups slow), signed in with the session their
+    # tokens name: a test that ends one of those must sign up an account of its own. Anything a test
+    # added goes.
     await User.exclude(id__in=[alice.id, bob.id]).delete()
+    await UserSession.exclude(id__in=[alice.session_id, bob.session_id]).delete()
+    await PersonalAccessToken.all().delete()
+    assert await UserSession.filter(id__in=[alice.session_id, bob.session_id]).count() == 2, (
+        "a test ended alice's or bob's session: sign up an account of its own instead"
+    )
 
 
 @pytest.fixture

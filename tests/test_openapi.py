@@ -44,16 +44,26 @@ def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
 
 def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any]) -> None:
     expected = {
-        ("POST", "/notes"): {"201", "400", "401", "413", "415", "422", "503"},
+        ("POST", "/notes"): {"201", "400", "401", "403", "413", "415", "422", "503"},
         ("GET", "/notes"): {"200", "401", "422", "503"},
-        ("POST", "/notes/bulk"): {"201", "400", "401", "413", "415", "422", "503"},
+        ("POST", "/notes/bulk"): {"201", "400", "401", "403", "413", "415", "422", "503"},
         ("GET", "/notes/{note_id}"): {"200", "304", "401", "404", "422", "503"},
-        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422", "503"},
-        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422", "503"},
-        ("DELETE", "/notes/{note_id}"): {"204", "401", "404", "412", "422", "503"},
+        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "403", "404", "412", "413", "415", "422", "503"},
+        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "403", "404", "412", "413", "415", "422", "503"},
+        ("DELETE", "/notes/{note_id}"): {"204", "401", "403", "404", "412", "422", "503"},
         ("POST", "/users"): {"201", "400", "409", "413", "415", "422", "503"},
         ("POST", "/auth/token"): {"200", "401", "413", "422", "429", "503"},
+        ("POST", "/auth/refresh"): {"200", "400", "401", "413", "415", "422", "503"},
+        ("POST", "/auth/logout"): {"204", "401", "403", "503"},
         ("GET", "/users/me"): {"200", "401", "503"},
+        ("DELETE", "/users/me"): {"204", "400", "401", "403", "413", "415", "422", "429", "503"},
+        ("PUT", "/users/me/password"): {"204", "400", "401", "403", "413", "415", "422", "429", "503"},
+        ("GET", "/users/me/sessions"): {"200", "401", "403", "503"},
+        ("DELETE", "/users/me/sessions"): {"204", "401", "403", "503"},
+        ("DELETE", "/users/me/sessions/{session_id}"): {"204", "401", "403", "404", "422", "503"},
+        ("POST", "/users/me/tokens"): {"201", "400", "401", "403", "409", "413", "415", "422", "503"},
+        ("GET", "/users/me/tokens"): {"200", "401", "403", "503"},
+        ("DELETE", "/users/me/tokens/{token_id}"): {"204", "401", "403", "404", "422", "503"},
         ("GET", "/health/live"): {"200"},
         ("GET", "/health/ready"): {"200", "503"},
         ("GET", "/metrics"): {"200"},
@@ -85,10 +95,15 @@ def test_patch_documents_no_null_and_no_defaults(document: dict[str, Any]) -> No
     assert patch["additionalProperties"] is False
 
 
-def test_401_429_and_503_document_their_headers(document: dict[str, Any]) -> None:
+def test_401_403_429_and_503_document_their_headers(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
         responses = operation["responses"]
-        for status, header in (("401", "WWW-Authenticate"), ("429", "Retry-After"), ("503", "Retry-After")):
+        for status, header in (
+            ("401", "WWW-Authenticate"),
+            ("403", "WWW-Authenticate"),
+            ("429", "Retry-After"),
+            ("503", "Retry-After"),
+        ):
             if status in responses:
                 assert header in responses[status]["headers"], (method, path, status)
 
@@ -97,7 +112,7 @@ def test_note_routes_declare_bearer_security(document: dict[str, Any]) -> None:
     schemes = document["components"]["securitySchemes"]
     assert [scheme["type"] for scheme in schemes.values()] == ["oauth2"]
     for method, path, operation in operations(document):
-        if path.startswith("/notes") or path == "/users/me":
+        if path.startswith(("/notes", "/users/me", "/auth/logout")):
             assert operation.get("security"), (method, path)
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from notes_app.main import create_app
 from notes_app.notes.schemas import NoteCreate
-from notes_app.users.schemas import UserCreate
+from notes_app.users.schemas import PasswordChange, PersonalTokenCreate, UserCreate
 from tests.conftest import note_payload
 
 # Code points the server's Unicode database (Python's unicodedata) assigns. An ECMA-262 engine may
@@ -81,6 +81,18 @@ CASES: list[tuple[type[BaseModel], str, Callable[[str], dict[str, Any]], list[Ca
         UserCreate,
         "password",
         lambda password: {"username": "alice", "password": password},
+        [lambda c: f"password{c}"],
+    ),
+    (
+        PersonalTokenCreate,
+        "name",
+        lambda name: {"name": name, "scopes": ["notes:read"]},
+        [lambda c: c, lambda c: f"{c}a b{c}"],
+    ),
+    (
+        PasswordChange,
+        "new_password",
+        lambda password: {"current_password": "x", "new_password": password},
         [lambda c: f"password{c}"],
     ),
 ]

@@ -2,37 +2,55 @@
 
 Tortoise builds a query's SQL from its filters on every call: a quarter of the event loop's time on
 GET /notes/{id} (py-spy; see bench/RESULTS.md). Here Tortoise's own query builder writes the
-statement once per database dialect (its quoting, its placeholders, every column of the model, so it
-follows the model as it changes), and each request only runs it with fresh parameters through
-Tortoise's connection (its pool) and hydrates the row with the model's own `_init_from_db` (what
-Tortoise's executor calls, so every field converts as it would through the ORM).
+statement once per database dialect and kind of credential (its quoting, its placeholders, every column
+of the model, so it follows the model as it changes), and each request only runs it with fresh
+parameters through Tortoise's connection (its pool) and hydrates the row with the model's own
+`_init_from_db` (what Tortoise's executor calls, so every field converts as it would through the ORM).
 Upstream, compiled queries (tortoise-orm PR #2131) would make this module unnecessary.
 """
 
 from tortoise import BaseDBAsyncClient
 
 from notes_app.notes.models import Note
+from notes_app.users.credentials import Caller
 
-# Placeholder values whose positions in the builder's parameter list show where each real value goes.
-_ID, _OWNER = -7_000_001, -7_000_002
+# Placeholder values: where each lands in the builder's parameter list shows where each real value goes.
+_ID, _OWNER, _SESSION = -7_000_001, -7_000_002, -7_000_003
+_TOKEN_HASH = "placeholder-token-hash"
 
-_select_owned_note: dict[str, str] = {}
+# (dialect, credential kind) -> (SQL, its parameters as placeholders)
+_select_owned_note: dict[tuple[str, bool], tuple[str, list[object]]] = {}
 
 
-def _compile_select_owned_note(connection: BaseDBAsyncClient) -> str:
-    query = Note.filter(id=_ID, owner_id=_OWNER).using_db(connection).limit(1)
+def _compile_select_owned_note(connection: BaseDBAsyncClient, *, session: bool) -> tuple[str, list[object]]:
+    # The note, found only while the caller's session or token is alive: one statement proves both.
+    caller = Caller(
+        id=_OWNER,
+        session_id=_SESSION if session else None,
+        personal_token_hash=None if session else _TOKEN_HASH,
+        can_write=False,
+    )
+    query = Note.filter(caller.alive(), id=_ID, owner_id=_OWNER).using_db(connection).limit(1)
     query._make_query()
     sql, parameters = query.query.get_parameterized_sql()
-    # Fail loudly, not wrongly, if a Tortoise upgrade ever orders the parameters differently.
-    if parameters != [_ID, _OWNER, 1]:
+    # Fail loudly, not wrongly, if a Tortoise upgrade ever renders a value we did not place.
+    if not set(parameters) <= {_ID, _OWNER, _SESSION, _TOKEN_HASH, 1} or _ID not in parameters:
         raise RuntimeError(f"unexpected parameters from Tortoise's query builder: {parameters!r}")
-    return sql
+    return sql, list(parameters)
 
 
-async def select_owned_note(*, note_id: int, owner_id: int) -> Note | None:
+async def select_owned_note(*, note_id: int, caller: Caller) -> Note | None:
     connection = Note._meta.db
-    dialect = connection.capabilities.dialect
-    if (sql := _select_owned_note.get(dialect)) is None:
-        sql = _select_owned_note[dialect] = _compile_select_owned_note(connection)
-    _, rows = await connection.execute_query(sql, [note_id, owner_id, 1])
+    key = (connection.capabilities.dialect, caller.session_id is not None)
+    if (compiled := _select_owned_note.get(key)) is None:
+        compiled = _select_owned_note[key] = _compile_select_owned_note(connection, session=key[1])
+    sql, placeholders = compiled
+    values: dict[object, object] = {
+        _ID: note_id,
+        _OWNER: caller.id,
+        _SESSION: caller.session_id,
+        _TOKEN_HASH: caller.personal_token_hash,
+        1: 1,
+    }
+    _, rows = await connection.execute_query(sql, [values[placeholder] for placeholder in placeholders])
     return Note._init_from_db(**rows[0]) if rows else None

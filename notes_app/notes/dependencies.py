@@ -9,15 +9,16 @@ from notes_app.notes.models import MAX_NOTE_ID, Note
 from notes_app.notes.pagination import DEFAULT_SORT, SORTS, Cursor, CursorSigner, InvalidCursor, Sort, SortName
 from notes_app.notes.schemas import SearchText, Tags
 from notes_app.notes.service import NoteNotFound, find_note
-from notes_app.users.dependencies import CurrentCaller
+from notes_app.users.dependencies import TokenCaller
 
 
-async def _owned_note(note_id: Annotated[int, Path(description="The note's id.")], caller: CurrentCaller) -> Note:
+async def _owned_note(note_id: Annotated[int, Path(description="The note's id.")], caller: TokenCaller) -> Note:
     # An id beyond the column's range cannot name a note: the same 404 as any missing note,
     # rather than a query the database would reject.
     if not 1 <= note_id <= MAX_NOTE_ID:
         raise NoteNotFound(note_id)
-    return await find_note(owner_id=caller.id, note_id=note_id)
+    # find_note's one statement proves the caller's credential alive too (TokenCaller's bargain).
+    return await find_note(caller=caller, note_id=note_id)
 
 
 # The caller's note named in the path, or 404: every per-note route gets ownership checked here.
@@ -36,7 +37,7 @@ class PageRequest:
 
 async def _page_request(
     request: Request,
-    caller: CurrentCaller,
+    caller: TokenCaller,
     limit: Annotated[int, Query(ge=1, le=100, description="Notes per page.")] = 20,
     cursor: Annotated[
         str | None,

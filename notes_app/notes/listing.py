@@ -1,53 +1,20 @@
 """Listing notes: one owner's notes that pass the filters, one keyset page at a time, in one SQL statement.
 
 Text search and the tag filter need SQL that the ORM's lookups cannot spell (a tsquery, FTS5's MATCH,
-json_each), so each dialect gets its own condition here, written as SQL with its values sent as query
-parameters, and combined with the ORM's filters into the one WHERE clause.
+json_each), so each dialect gets its own condition here (`notes_app.sql.Sql`), combined with the ORM's
+filters into the one WHERE clause, beside the condition that proves the caller's credential is alive.
 """
 
 from dataclasses import dataclass
-from typing import LiteralString
 
 import orjson
-from pypika_tortoise.context import SqlContext
-from pypika_tortoise.terms import Criterion, ValueWrapper
-from tortoise.expressions import Q, ResolveContext
-from tortoise.query_utils import QueryModifier
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import Cursor, CursorSigner, Sort, SortName, cursor_key
-from notes_app.users.service import ensure_account_exists
-
-
-class _SqlCriterion(Criterion):
-    """SQL text with a `{}` for each value, in order. The values are rendered by pypika as query
-    parameters ($1, ?), never pasted into the text."""
-
-    def __init__(self, template: LiteralString, *values: str) -> None:
-        super().__init__()
-        self.template = template
-        self.values = values
-
-    def get_sql(self, ctx: SqlContext) -> str:
-        # Rendered left to right, so positional parameters (SQLite's ?) come in the template's order.
-        return self.template.format(*(ValueWrapper(value).get_sql(ctx) for value in self.values))
-
-
-class _Sql(Q):
-    """A Q node for a condition in SQL, so it combines with the ORM's own filters like any Q."""
-
-    __slots__ = ("criterion",)
-
-    def __init__(self, template: LiteralString, *values: str) -> None:
-        super().__init__()
-        self.criterion = _SqlCriterion(template, *values)
-
-    def __bool__(self) -> bool:
-        return True  # Q counts a node without kwargs or children as empty
-
-    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
-        return QueryModifier(where_criterion=self.criterion)
+from notes_app.sql import Sql
+from notes_app.users.credentials import Caller, ensure_alive
 
 
 def _fts5_query(text: str) -> str:
@@ -62,8 +29,8 @@ def _matches_text(text: str, dialect: str) -> Q:
     if dialect == "postgres":
         # plainto_tsquery ANDs the words, reading none of them as an operator, with the configuration
         # that built search_vector (migrations/postgres/models/*_search.py), so the stems agree.
-        return _Sql('"note"."search_vector" @@ plainto_tsquery(\'english\', {})', text)
-    return _Sql('"note"."id" IN (SELECT "rowid" FROM "note_fts" WHERE "note_fts" MATCH {})', _fts5_query(text))
+        return Sql('"note"."search_vector" @@ plainto_tsquery(\'english\', {})', text)
+    return Sql('"note"."id" IN (SELECT "rowid" FROM "note_fts" WHERE "note_fts" MATCH {})', _fts5_query(text))
 
 
 def _carries_tags(tags: tuple[str, ...], dialect: str) -> Q:
@@ -72,7 +39,7 @@ def _carries_tags(tags: tuple[str, ...], dialect: str) -> Q:
         return Q(tags__contains=list(tags))  # tags @> '[...]', which the owner's GIN index answers
     # SQLite has no index into JSON arrays: each candidate note's few tags are read where it is visited
     # in the owner's index, in page order, until the page is full.
-    return Q(*(_Sql('EXISTS (SELECT 1 FROM json_each("note"."tags") WHERE "value" = {})', tag) for tag in tags))
+    return Q(*(Sql('EXISTS (SELECT 1 FROM json_each("note"."tags") WHERE "value" = {})', tag) for tag in tags))
 
 
 @dataclass(frozen=True)
@@ -103,24 +70,24 @@ def cursor_signer(*, signing_key: str, owner_id: int, sort: SortName, filters: N
     return CursorSigner(key=cursor_key(signing_key), listing=orjson.dumps([owner_id, sort, filters]))
 
 
-def page_query(*, owner_id: int, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None) -> QuerySet[Note]:
+def page_query(*, caller: Caller, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None) -> QuerySet[Note]:
     """The one statement that reads a page, and one note more: that one tells whether another page
-    exists, without a COUNT."""
+    exists, without a COUNT. It finds notes only while the caller's session or token is alive."""
     dialect = Note._meta.db.capabilities.dialect
-    query = Note.filter(filters.as_query(dialect), owner_id=owner_id).order_by(*sort.order_by)
+    query = Note.filter(filters.as_query(dialect), caller.alive(), owner_id=caller.id).order_by(*sort.order_by)
     if after is not None:
         query = query.filter(sort.after(after))
     return query.limit(limit + 1)
 
 
 async def list_notes(
-    *, owner_id: int, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
+    *, caller: Caller, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
 ) -> tuple[list[Note], Cursor | None]:
-    """One page of the owner's notes that pass `filters`, in `sort` order, starting after `after`;
+    """One page of the caller's notes that pass `filters`, in `sort` order, starting after `after`;
     and the cursor for the next page, if there is one."""
-    notes = await page_query(owner_id=owner_id, filters=filters, sort=sort, limit=limit, after=after)
+    notes = await page_query(caller=caller, filters=filters, sort=sort, limit=limit, after=after)
     if not notes:
-        await ensure_account_exists(owner_id)  # an empty page proves nothing about the account
+        await ensure_alive(caller)  # an empty page proves nothing about the credential
     if len(notes) <= limit:
         return notes, None
     notes = notes[:limit]

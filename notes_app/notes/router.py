@@ -21,7 +21,7 @@ from notes_app.notes.schemas import (
     NoteReplace,
     public_note,
 )
-from notes_app.users.dependencies import CurrentCaller
+from notes_app.users.dependencies import CurrentCaller, TokenCaller
 
 router = APIRouter(prefix="/notes", tags=["notes"])
 
@@ -94,9 +94,10 @@ async def create_note(data: NoteCreate, caller: CurrentCaller) -> Response:
 
 
 @router.get("", responses=_responses(200, {"model": NotePage}, 422))
-async def list_notes(page: Page, caller: CurrentCaller) -> Response:
+async def list_notes(page: Page, caller: TokenCaller) -> Response:
+    # The page's statement proves the caller's credential alive (listing.page_query).
     notes, next_cursor = await listing.list_notes(
-        owner_id=caller.id, filters=page.filters, sort=page.sort, limit=page.limit, after=page.after
+        caller=caller, filters=page.filters, sort=page.sort, limit=page.limit, after=page.after
     )
     body = {
         "items": [public_note(note) for note in notes],

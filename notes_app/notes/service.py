@@ -16,7 +16,7 @@ from notes_app.notes.compiled import select_owned_note
 from notes_app.notes.etags import etag
 from notes_app.notes.models import Note
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
-from notes_app.users.service import account_gone, ensure_account_exists
+from notes_app.users.credentials import Caller, ensure_alive, revoked
 
 # The versions an If-Match accepts; None: no condition.
 Versions = Set[int] | None
@@ -54,7 +54,7 @@ async def create_note(*, owner_id: int, data: NoteCreate) -> Note:
     try:
         return await _insert(data, owner_id=owner_id, now=datetime.now(UTC))
     except IntegrityError:
-        raise account_gone() from None  # the owner's foreign key: the account no longer exists
+        raise revoked() from None  # the owner's foreign key: the account no longer exists
 
 
 async def create_notes(*, owner_id: int, batch: Sequence[NoteCreate]) -> list[Note]:
@@ -65,15 +65,15 @@ async def create_notes(*, owner_id: int, batch: Sequence[NoteCreate]) -> list[No
         async with in_transaction() as connection:
             return [await _insert(data, owner_id=owner_id, now=now, connection=connection) for data in batch]
     except IntegrityError:
-        raise account_gone() from None
+        raise revoked() from None
 
 
-async def find_note(*, owner_id: int, note_id: int) -> Note:
-    """The owner's note; another user's note is as missing as one that never existed. Finding it
-    also proves the owner's account exists (notes go with their account)."""
-    note = await select_owned_note(note_id=note_id, owner_id=owner_id)
+async def find_note(*, caller: Caller, note_id: int) -> Note:
+    """The caller's note; another user's note is as missing as one that never existed. The statement
+    that finds it also proves that the caller's session or token is alive (so the account exists)."""
+    note = await select_owned_note(note_id=note_id, caller=caller)
     if note is None:
-        await ensure_account_exists(owner_id)  # a deleted account's token is 401, not 404
+        await ensure_alive(caller)  # a revoked credential is 401, not 404
         raise NoteNotFound(note_id)
     return note
 

@@ -1,16 +1,22 @@
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, RouteContext
 from fastapi.security import OAuth2PasswordBearer
 
+from notes_app.users.credentials import Caller, CredentialReader, InsufficientScope, ensure_alive, revoked
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.models import User
-from notes_app.users.service import account_gone
 from notes_app.users.tokens import InvalidCredentials, TokenIssuer
+
+__all__ = ["Caller", "CurrentCaller", "CurrentUser", "LoginLimitDep", "SessionCaller", "TokenCaller", "Tokens"]
 
 # auto_error=False: a missing token is our own 401 problem, not FastAPI's plain one.
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+# Methods that change nothing: every other one needs notes:write.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # async def, like every dependency here: FastAPI runs a plain def in its threadpool, which costs
@@ -29,36 +35,66 @@ Tokens = Annotated[TokenIssuer, Depends(_token_issuer)]
 LoginLimitDep = Annotated[LoginLimit, Depends(_login_limit)]
 
 
-@dataclass(frozen=True)
-class Caller:
-    """The account a valid access token names.
-
-    The token proves who is calling, without a query. That the account still exists is proven by the
-    query that serves the request: a note is found only with its owner's id, and notes go with their
-    account (ON DELETE CASCADE), so finding one proves the owner exists, and inserting one for a missing
-    account fails its foreign key. Only where that proof is missing (nothing found) does
-    `account_gone` ask, to answer 401 rather than 404.
-    """
-
-    id: int
-
-
-async def _caller(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Caller:
+async def _token_caller(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Caller:
     if not token:  # no Authorization header, another scheme, or "Bearer" with nothing after it
         raise InvalidCredentials("send an access token: Authorization: Bearer <token>", token_sent=False)
-    # The issuer straight from app.state, not through the Tokens dependency: this runs on every
-    # request, and each dependency costs FastAPI a little solving.
-    tokens: TokenIssuer = request.app.state.token_issuer
-    return Caller(id=tokens.user_id(token))
+    # Straight from app.state, not through a dependency: this runs on every request, and each
+    # dependency costs FastAPI a little solving.
+    credentials: CredentialReader = request.app.state.credentials
+    caller = await credentials.caller(token)
+    # The one write-scope rule: every route that takes its caller from here (all of them do, through
+    # CurrentCaller, TokenCaller, SessionCaller or OwnedNote) refuses a read-only token any unsafe method.
+    if not caller.can_write and request.method not in _SAFE_METHODS:
+        raise InsufficientScope("this personal access token may only read: it lacks notes:write", scope="notes:write")
+    await credentials.note_use(caller)
+    return caller
 
 
-CurrentCaller = Annotated[Caller, Depends(_caller)]
+TokenCaller = Annotated[Caller, Depends(_token_caller)]
 
 
-async def _current_user(caller: CurrentCaller) -> User:
-    user = await User.get_or_none(id=caller.id)
+def refuses_read_only_tokens(route: APIRoute | RouteContext) -> bool:
+    """Whether the route answers 403 to a read-only personal access token: an unsafe method whose
+    caller comes from `_token_caller` (directly or through any other dependency)."""
+
+    def calls(dependant: Dependant) -> bool:
+        return any(sub.call is _token_caller or calls(sub) for sub in dependant.dependencies)
+
+    dependant: Dependant = route.dependant
+    return bool((route.methods or set()) - _SAFE_METHODS) and calls(dependant)
+
+
+"""A verified caller whose credential is NOT yet proven alive: only for a route whose own statement
+carries `caller.alive()` (and that calls `ensure_alive` where that statement finds nothing), so that
+the proof costs no extra round trip. Anything else takes CurrentCaller."""
+
+
+async def _current_caller(caller: TokenCaller) -> Caller:
+    await ensure_alive(caller)
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(_current_caller)]
+"""A verified caller whose session or personal access token was proven alive by a query just now."""
+
+
+async def _session_caller(caller: CurrentCaller) -> Caller:
+    if caller.session_id is None:
+        raise InsufficientScope(
+            "managing the account needs a session's access token, not a personal access token", scope="account"
+        )
+    return caller
+
+
+SessionCaller = Annotated[Caller, Depends(_session_caller)]
+"""A caller signed in with a session (password login): account management refuses personal access tokens."""
+
+
+async def _current_user(caller: TokenCaller) -> User:
+    # One statement: the account, found only while the credential is alive.
+    user = await User.filter(caller.alive(), id=caller.id).first()
     if user is None:
-        raise account_gone()
+        raise revoked()
     return user
 
 

@@ -1,10 +1,12 @@
 """Accounts and logins, free of HTTP."""
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from notes_app.errors import ProblemError
+from notes_app.users.credentials import revoked
 from notes_app.users.login_limit import LoginLimit
-from notes_app.users.models import MAX_USERNAME_LENGTH, User
+from notes_app.users.models import MAX_USERNAME_LENGTH, PersonalAccessToken, User, UserSession
 from notes_app.users.passwords import hash_password, verify_password
 from notes_app.users.schemas import UserCreate, could_be_username
 from notes_app.users.tokens import InvalidCredentials
@@ -17,6 +19,12 @@ class UsernameTaken(ProblemError):
         super().__init__(f"the username {username!r} is taken")
 
 
+class WrongPassword(InvalidCredentials):
+    def __init__(self) -> None:
+        # The access token is fine; the password is not: the bare challenge, not invalid_token.
+        super().__init__("the password is wrong", token_sent=False)
+
+
 async def create_user(*, data: UserCreate) -> User:
     password_hash = await hash_password(data.password)
     try:
@@ -24,17 +32,6 @@ async def create_user(*, data: UserCreate) -> User:
         return await User.create(username=data.username, password_hash=password_hash)
     except IntegrityError:
         raise UsernameTaken(data.username) from None
-
-
-def account_gone() -> InvalidCredentials:
-    # A validly signed token whose account no longer exists: revoked, not merely unknown.
-    return InvalidCredentials("the access token's account no longer exists")
-
-
-async def ensure_account_exists(user_id: int) -> None:
-    """401 unless the account exists: for a request whose own query could not tell (it found nothing)."""
-    if not await User.exists(id=user_id):
-        raise account_gone()
 
 
 async def authenticate(*, username: str, password: str, login_limit: LoginLimit) -> User:
@@ -51,3 +48,46 @@ async def authenticate(*, username: str, password: str, login_limit: LoginLimit)
         raise InvalidCredentials("wrong username or password", token_sent=False)
     await login_limit.forgive(username)
     return user
+
+
+async def _confirm_password(*, user_id: int, password: str, login_limit: LoginLimit) -> User:
+    """The account, once `password` proves it is its owner asking. Counted like a login: a stolen
+    access token must not become a way to guess the password at speed."""
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise revoked()
+    await login_limit.take_attempt(user.username)
+    if not await verify_password(password, user.password_hash):
+        raise WrongPassword()
+    await login_limit.forgive(user.username)
+    return user
+
+
+async def change_password(
+    *, user_id: int, session_id: int, current_password: str, new_password: str, login_limit: LoginLimit
+) -> None:
+    """Set a new password; every other session ends and every personal access token is revoked, all
+    in one transaction (whoever knew the old password keeps nothing)."""
+    user = await _confirm_password(user_id=user_id, password=current_password, login_limit=login_limit)
+    new_hash = await hash_password(new_password)
+    async with in_transaction() as connection:
+        # Conditional on the hash just checked: a concurrent change in between wins, and this one is refused.
+        changed = await (
+            User.filter(id=user.id, password_hash=user.password_hash)
+            .using_db(connection)
+            .update(password_hash=new_hash)
+        )
+        if changed:
+            await UserSession.filter(user_id=user.id).exclude(id=session_id).using_db(connection).delete()
+            await PersonalAccessToken.filter(user_id=user.id).using_db(connection).delete()
+    if not changed:
+        raise WrongPassword()
+
+
+async def delete_account(*, user_id: int, password: str, login_limit: LoginLimit) -> None:
+    """Delete the account and everything it owns: every table with rows of an account references it
+    (or one of its notes) with ON DELETE CASCADE, so one DELETE takes it all, atomically. The username
+    is free again as soon as this commits."""
+    user = await _confirm_password(user_id=user_id, password=password, login_limit=login_limit)
+    async with in_transaction() as connection:
+        await User.filter(id=user.id).using_db(connection).delete()

@@ -1,4 +1,4 @@
-"""Signed access tokens (JWT, HS256)."""
+"""Signed access tokens (JWT, HS256), each naming the user and the session it was issued for."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -9,7 +9,7 @@ import jwt
 from notes_app.errors import ProblemError
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["exp", "iat", "sub"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "sid"]
 
 
 class InvalidCredentials(ProblemError):
@@ -32,18 +32,21 @@ class TokenIssuer:
         # Tokens that fail are never remembered (lru_cache does not cache exceptions).
         self._verified = lru_cache(maxsize=4096)(self._verify)
 
-    def issue(self, user_id: int) -> str:
+    def issue(self, user_id: int, session_id: int) -> str:
         now = datetime.now(UTC)
-        return jwt.encode({"sub": str(user_id), "iat": now, "exp": now + self.lifetime}, self.key, ALGORITHM)
+        claims = {"sub": str(user_id), "sid": session_id, "iat": now, "exp": now + self.lifetime}
+        return jwt.encode(claims, self.key, ALGORITHM)
 
-    def user_id(self, token: str) -> int:
-        """The user the token was issued to, if this service signed it and it has not expired."""
-        user_id, expires_at = self._verified(token)
+    def subject(self, token: str) -> tuple[int, int]:
+        """(user id, session id) the token was issued for, if this service signed it and it has not
+        expired. Whether the session is still alive is the database's to say (notes_app/users/credentials.py):
+        what is remembered here is only what cannot change, the signature's verdict."""
+        user_id, session_id, expires_at = self._verified(token)
         if expires_at <= time.time():
             raise InvalidCredentials("the access token has expired")
-        return user_id
+        return user_id, session_id
 
-    def _verify(self, token: str) -> tuple[int, float]:
+    def _verify(self, token: str) -> tuple[int, int, float]:
         try:
             # Only HS256 is accepted: `alg: none` and every other algorithm fail here.
             claims = jwt.decode(token, self.key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
@@ -51,7 +54,7 @@ class TokenIssuer:
             raise InvalidCredentials("the access token has expired") from None
         except jwt.PyJWTError:
             raise InvalidCredentials("the access token is not valid") from None
-        subject = claims["sub"]
-        if not (isinstance(subject, str) and subject.isdigit() and subject.isascii()):
+        subject, session_id = claims["sub"], claims["sid"]
+        if not (isinstance(subject, str) and subject.isdigit() and subject.isascii()) or type(session_id) is not int:
             raise InvalidCredentials("the access token is not valid")
-        return int(subject), float(claims["exp"])
+        return int(subject), session_id, float(claims["exp"])

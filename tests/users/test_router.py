@@ -90,9 +90,9 @@ async def test_login_returns_a_bearer_token_that_is_not_cached(anonymous: httpx.
 
     assert response.status_code == 200
     token = response.json()
-    assert set(token) == {"access_token", "token_type", "expires_in"}
+    assert set(token) == {"access_token", "token_type", "expires_in", "refresh_token", "session_id"}
     assert token["token_type"] == "bearer"
-    assert token["expires_in"] == 3600
+    assert token["expires_in"] == 15 * 60
     assert re.fullmatch(r"[\w-]+\.[\w-]+\.[\w-]+", token["access_token"])
     assert response.headers["cache-control"] == "no-store"
 

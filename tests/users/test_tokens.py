@@ -17,7 +17,7 @@ from tests.conftest import TEST_SECRET_KEY, Account, assert_problem, create_note
 from tests.users.test_router import log_in, sign_up
 
 NOW = datetime.now(UTC)
-GOOD_CLAIMS = {"sub": "1", "iat": NOW, "exp": NOW + timedelta(hours=1)}
+GOOD_CLAIMS = {"sub": "1", "sid": 1, "iat": NOW, "exp": NOW + timedelta(hours=1)}
 PROTECTED = [
     ("GET", "/notes"),
     ("POST", "/notes"),
@@ -62,9 +62,11 @@ async def test_a_header_that_is_not_a_bearer_token_is_401(anonymous: httpx.Async
         signed(GOOD_CLAIMS, algorithm="HS384"),
         signed(GOOD_CLAIMS, algorithm="HS512"),
         signed({**GOOD_CLAIMS, "exp": NOW - timedelta(seconds=5)}),
-        signed({"iat": NOW, "exp": NOW + timedelta(hours=1)}),
-        signed({"sub": "1", "iat": NOW}),
-        signed({"sub": "1", "exp": NOW + timedelta(hours=1)}),
+        signed({"sid": 1, "iat": NOW, "exp": NOW + timedelta(hours=1)}),
+        signed({"sub": "1", "sid": 1, "iat": NOW}),
+        signed({"sub": "1", "sid": 1, "exp": NOW + timedelta(hours=1)}),
+        signed({"sub": "1", "iat": NOW, "exp": NOW + timedelta(hours=1)}),
+        signed({**GOOD_CLAIMS, "sid": "1"}),
         signed({**GOOD_CLAIMS, "sub": "alice"}),
         signed({**GOOD_CLAIMS, "sub": 1}),
         signed({**GOOD_CLAIMS, "sub": "-1"}),
@@ -83,6 +85,8 @@ async def test_a_header_that_is_not_a_bearer_token_is_401(anonymous: httpx.Async
         "sub-not-an-id",
         "sub-not-a-string",
         "sub-negative",
+        "no-sid",
+        "sid-not-an-integer",
     ],
 )
 async def test_a_bad_token_is_401_naming_invalid_token(anonymous: httpx.AsyncClient, token: str) -> None:
@@ -101,7 +105,14 @@ async def test_a_token_of_a_deleted_account_is_401(anonymous: httpx.AsyncClient)
 
 
 async def test_an_expired_token_says_so(anonymous: httpx.AsyncClient, alice: Account) -> None:
-    token = signed({"sub": str(alice.id), "iat": NOW - timedelta(hours=2), "exp": NOW - timedelta(hours=1)})
+    token = signed(
+        {
+            "sub": str(alice.id),
+            "sid": alice.session_id,
+            "iat": NOW - timedelta(hours=2),
+            "exp": NOW - timedelta(hours=1),
+        }
+    )
 
     problem = assert_problem(await anonymous.get("/users/me", headers={"Authorization": f"Bearer {token}"}), 401)
 
@@ -142,10 +153,10 @@ async def test_a_remembered_token_still_expires(
     settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     issuer = TokenIssuer(key=TEST_SECRET_KEY, lifetime=timedelta(minutes=1))
-    token = issuer.issue(alice.id)
-    assert issuer.user_id(token) == alice.id  # verified, and now remembered
+    token = issuer.issue(alice.id, alice.session_id)
+    assert issuer.subject(token) == (alice.id, alice.session_id)  # verified, and now remembered
     later = time.time() + 120
     monkeypatch.setattr(tokens.time, "time", lambda: later)
 
     with pytest.raises(InvalidCredentials, match="expired"):
-        issuer.user_id(token)
+        issuer.subject(token)
