@@ -48,6 +48,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from notes_app.config import Settings  # noqa: E402
 from notes_app.db import tortoise_config  # noqa: E402
 from notes_app.notes.listing import NoteFilters, cursor_signer, page_query  # noqa: E402
+from notes_app.users.credentials import Caller  # noqa: E402
 from notes_app.notes.pagination import SORTS, Cursor  # noqa: E402
 
 SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -212,6 +213,7 @@ def serve(url: str, secret_key: str) -> Iterator[str]:
 @dataclass(frozen=True)
 class Account:
     id: int
+    session_id: int
     headers: dict[str, str]
 
 
@@ -220,10 +222,10 @@ async def log_in(client: httpx.AsyncClient, username: str, *, sign_up: bool) -> 
     credentials = {"username": username, "password": "correct horse battery"}
     if sign_up:
         (await client.post("/users", json=credentials)).raise_for_status()
-    token = (await client.post("/auth/token", data=credentials)).raise_for_status().json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    grant = (await client.post("/auth/token", data=credentials)).raise_for_status().json()
+    headers = {"Authorization": f"Bearer {grant['access_token']}"}
     user_id: int = (await client.get("/users/me", headers=headers)).raise_for_status().json()["id"]
-    return Account(user_id, headers)
+    return Account(user_id, grant["session_id"], headers)
 
 
 # Measurement
@@ -267,7 +269,9 @@ async def measure(client: httpx.AsyncClient, cases: list[Case]) -> list[Result]:
 async def explain(connection: asyncpg.Connection, case: Case, plan_cache_mode: str) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the statement the app runs for `case`, with the same parameters."""
     sort = SORTS[case.params.get("sort", "-updated_at")]
-    query = page_query(owner_id=case.account.id, filters=case.filters, sort=sort, limit=PAGE, after=case.after)
+    # The caller as the app sees it, so the plan includes the session's liveness check.
+    caller = Caller(id=case.account.id, session_id=case.account.session_id, personal_token_hash=None, can_write=True)
+    query = page_query(caller=caller, filters=case.filters, sort=sort, limit=PAGE, after=case.after)
     query.sql()  # builds the statement
     sql, values = query.query.get_parameterized_sql()
     # A prepared statement, as asyncpg runs it: only EXPLAIN EXECUTE shows which plan the plan cache

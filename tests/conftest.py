@@ -247,3 +247,47 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
     monkeypatch.setattr(passwords, "_verify", recording)
     return seen
+
+
+class StatementCounter:
+    """Counts the SQL statements sent to the database, at the driver (asyncpg or aiosqlite), so that
+    nothing the ORM or our compiled queries send can slip past. Transactions' BEGIN/COMMIT count too."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+_DRIVER_METHODS = {
+    "postgres": ("asyncpg.connection", "Connection", ("fetch", "fetchrow", "fetchval", "execute", "executemany")),
+    "sqlite": (
+        "aiosqlite.core",
+        "Connection",
+        ("execute", "execute_insert", "execute_fetchall", "executemany", "executescript"),
+    ),
+}
+
+
+@pytest.fixture
+def statements(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> StatementCounter:
+    """Every statement the test's requests send from here on, in `statements.statements`."""
+    import importlib
+
+    counter = StatementCounter()
+    module_name, class_name, methods = _DRIVER_METHODS[settings.dialect]
+    driver_class = getattr(importlib.import_module(module_name), class_name)
+    for name in methods:
+        original = getattr(driver_class, name)
+
+        def counting(self: Any, query: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            counter.statements.append(query)
+            return _original(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(driver_class, name, counting)
+    return counter

@@ -31,7 +31,10 @@ def _unknown_user_hash() -> str:
 
 def _verify(password: str, password_hash: str | None) -> bool:
     usable = password_hash if password_hash and password_hash.startswith("$argon2") else None
-    matches = _hasher.verify(password, usable or _unknown_user_hash())
+    # As bytes, with lone surrogates (legal in a JSON string) passed through: such a password cannot be
+    # valid UTF-8, so it matches no stored password (stored ones are), instead of failing to encode.
+    candidate = password.encode("utf-8", "surrogatepass")
+    matches = _hasher.verify(candidate, usable or _unknown_user_hash())
     return matches and usable is not None
 
 
