@@ -48,8 +48,8 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from notes_app.config import Settings  # noqa: E402
 from notes_app.db import tortoise_config  # noqa: E402
 from notes_app.notes.listing import NoteFilters, cursor_signer, page_query  # noqa: E402
-from notes_app.users.credentials import Caller  # noqa: E402
 from notes_app.notes.pagination import SORTS, Cursor  # noqa: E402
+from notes_app.users.credentials import Caller  # noqa: E402
 
 SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DATABASE = "notes_listing_bench"
