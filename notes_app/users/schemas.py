@@ -2,7 +2,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 from tortoise.contrib.pydantic import pydantic_model_creator
 
 from notes_app.text import STORABLE_PATTERN, storable, trim, trimmed_pattern
@@ -110,6 +110,12 @@ TokenName = Annotated[
 ]
 
 
+def _integral(value: object) -> object:
+    # JSON does not tell 7 from 7.0 (JSON Schema calls both integers); strict validation would refuse
+    # the second. Any other float still fails as not an integer.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class PersonalTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -121,7 +127,7 @@ class PersonalTokenCreate(BaseModel):
         AfterValidator(_grants_reading),
     ]
     # Days until the token stops working; null: until revoked.
-    expires_in_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    expires_in_days: Annotated[int, BeforeValidator(_integral), Field(ge=1, le=365)] | None = None
 
 
 class PersonalTokenPublic(BaseModel):

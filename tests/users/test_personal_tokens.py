@@ -134,6 +134,8 @@ async def test_a_malformed_or_unknown_personal_token_is_401(anonymous: httpx.Asy
         ({"name": "s", "scopes": READ, "expires_in_days": 366}, "expires_in_days"),
         ({"name": "s", "scopes": READ, "expires_in_days": 2**63}, "expires_in_days"),
         ({"name": "s", "scopes": READ, "expires_in_days": "7"}, "expires_in_days"),
+        ({"name": "s", "scopes": READ, "expires_in_days": 7.5}, "expires_in_days"),
+        ({"name": "s", "scopes": READ, "expires_in_days": True}, "expires_in_days"),
         ({"name": "s", "scopes": READ, "id": 7}, "id"),
         ({"scopes": READ}, "name"),
     ],
@@ -214,3 +216,12 @@ async def test_account_management_refuses_personal_tokens_with_403(settings: Set
         ]
         login = {"username": account.username, "password": account.password}
         assert (await client.post("/auth/token", data=login)).status_code == 200
+
+
+async def test_an_integral_float_is_an_integer_as_json_schema_says(client: httpx.AsyncClient) -> None:
+    response = await client.post("/users/me/tokens", json={"name": "s", "scopes": READ, "expires_in_days": 7.0})
+
+    assert response.status_code == 201
+    created = response.json()
+    days = datetime.fromisoformat(created["expires_at"]) - datetime.fromisoformat(created["created_at"])
+    assert days == timedelta(days=7)
