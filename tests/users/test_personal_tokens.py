@@ -225,3 +225,23 @@ async def test_an_integral_float_is_an_integer_as_json_schema_says(client: httpx
     created = response.json()
     days = datetime.fromisoformat(created["expires_at"]) - datetime.fromisoformat(created["created_at"])
     assert days == timedelta(days=7)
+
+
+async def test_a_revoked_read_write_token_can_write_nothing(client: httpx.AsyncClient, alice: Account) -> None:
+    token = await make_token(client, alice, scopes=READ_WRITE)
+    note = await create_note(client)
+    assert (await client.post("/notes", json=note_payload(), headers=bearer(token["token"]))).status_code == 201
+    notes_before = await Note.all().count()
+
+    assert (await client.delete(f"/users/me/tokens/{token['id']}")).status_code == 204
+
+    writes: list[tuple[str, str, Any]] = [
+        ("POST", "/notes", note_payload()),
+        ("POST", "/notes/bulk", {"notes": [note_payload()]}),
+        ("PATCH", f"/notes/{note['id']}", {"title": "changed"}),
+        ("DELETE", f"/notes/{note['id']}", None),
+    ]
+    for method, path, body in writes:
+        assert_problem(await client.request(method, path, json=body, headers=bearer(token["token"])), 401)
+    assert await Note.all().count() == notes_before
+    assert (await client.get(f"/notes/{note['id']}")).json() == note
