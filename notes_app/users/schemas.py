@@ -127,7 +127,7 @@ class PersonalTokenCreate(BaseModel):
         AfterValidator(_grants_reading),
     ]
     # Days until the token stops working; null: until revoked.
-    expires_in_days: Annotated[int, BeforeValidator(_integral), Field(ge=1, le=365)] | None = None
+    expires_in_days: Annotated[int, Field(ge=1, le=365), BeforeValidator(_integral)] | None = None
 
 
 class PersonalTokenPublic(BaseModel):

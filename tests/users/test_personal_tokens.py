@@ -245,3 +245,12 @@ async def test_a_revoked_read_write_token_can_write_nothing(client: httpx.AsyncC
         assert_problem(await client.request(method, path, json=body, headers=bearer(token["token"])), 401)
     assert await Note.all().count() == notes_before
     assert (await client.get(f"/notes/{note['id']}")).json() == note
+
+
+async def test_the_document_states_the_bounds_of_a_token_request(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]["PersonalTokenCreate"]
+
+    days = next(option for option in schema["properties"]["expires_in_days"]["anyOf"] if option["type"] == "integer")
+    assert (days["minimum"], days["maximum"]) == (1, 365)
+    assert schema["properties"]["scopes"]["contains"] == {"const": "notes:read"}
+    assert schema["additionalProperties"] is False
