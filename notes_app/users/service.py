@@ -34,6 +34,18 @@ async def create_user(*, data: UserCreate) -> User:
         raise UsernameTaken(data.username) from None
 
 
+def account_gone() -> InvalidCredentials:
+    """The 401 for a write whose owner's foreign key failed: the account was deleted meanwhile."""
+    return revoked()
+
+
+async def ensure_account_exists(user_id: int) -> None:
+    """401 unless the account exists: for code that holds only an owner id. A request's caller is
+    proven alive (session or token, hence the account) by its caller dependency already."""
+    if not await User.exists(id=user_id):
+        raise account_gone()
+
+
 async def authenticate(*, username: str, password: str, login_limit: LoginLimit) -> User:
     """The user these credentials belong to. Unknown usernames and wrong passwords fail alike, in
     answer and in time. Every attempt counts against the username's login limit until one succeeds."""
