@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     # (a `limits` storage URL): in memory for one process, e.g. async+redis://host:6379 for several.
     login_failures_per_minute: int = Field(default=10, ge=1)
     login_limit_storage: str = "async+memory://"
+    # Days a note stays in the trash before the service deletes it for good (fractions allowed).
+    trash_retention_days: float = Field(default=30, ge=0)
+    # Seconds between two runs of the purge (expired trash, expired idempotency keys).
+    purge_interval_seconds: float = Field(default=600, gt=0)
+    # Rows one purge transaction deletes: small transactions hold few locks for a short time.
+    purge_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # The newest versions of each note that stay in its history.
+    revisions_per_note: int = Field(default=100, ge=1)
+    # Hours an Idempotency-Key and the answer it got are kept.
+    idempotency_key_hours: float = Field(default=24, gt=0)
 
     @property
     def dialect(self) -> Dialect:

@@ -1,10 +1,13 @@
 """The application factory and the ASGI object `notes_app.main:app`."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from notes_app.background import periodic_tasks, running
 from notes_app.body_limit import BodyLimitMiddleware
 from notes_app.config import Settings, get_settings
 from notes_app.db import DATABASE_UNAVAILABLE, database_pool_stats, register_database
@@ -12,7 +15,10 @@ from notes_app.errors import install_error_handlers
 from notes_app.health.metrics import HttpMetrics, PoolCollector
 from notes_app.health.router import database_probe
 from notes_app.health.router import router as health_router
+from notes_app.notes.revisions import keep_revisions
+from notes_app.notes.revisions_router import router as revisions_router
 from notes_app.notes.router import router as notes_router
+from notes_app.notes.trash_router import router as trash_router
 from notes_app.observability import RequestObservability, configure_access_log
 from notes_app.openapi import install_openapi
 from notes_app.users.credentials import CredentialReader
@@ -24,11 +30,22 @@ from notes_app.users.tokens import TokenIssuer
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Runs inside the ORM's lifespan (register_tortoise wraps this one), so the tasks have the
+        # database from their first run to their cancellation.
+        async with running(periodic_tasks(settings)):
+            yield
+
     app = FastAPI(
         title="notes_app",
         version="1",
         summary="Private notes over HTTP: create, read, replace, patch, list and delete your own notes.",
+        lifespan=lifespan,
     )
+    app.state.settings = settings
+    keep_revisions(settings.revisions_per_note)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so outermost: a 413 from the body limit gets an id, a log line and a count too.
     app.state.metrics_registry = CollectorRegistry()
@@ -49,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(notes_router)
+    app.include_router(revisions_router)
+    app.include_router(trash_router)
     install_openapi(app)
     register_database(app, settings)
     return app

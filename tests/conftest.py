@@ -23,6 +23,7 @@ from tortoise.context import get_current_context, set_global_context
 
 from notes_app.config import Settings
 from notes_app.db import tortoise_config
+from notes_app.idempotency.models import IdempotencyKey
 from notes_app.main import create_app
 from notes_app.migrate import upgrade
 from notes_app.notes.models import Note
@@ -160,6 +161,7 @@ async def bob(settings: Settings) -> Account:
 async def _empty_tables(alice: Account, bob: Account) -> AsyncIterator[None]:
     yield
     await Note.all().delete()
+    await IdempotencyKey.all().delete()
     # The two session accounts stay (Argon2 makes sign-ups slow), signed in with the session their
     # tokens name: a test that ends one of those must sign up an account of its own. Anything a test
     # added goes.

@@ -44,13 +44,21 @@ def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
 
 def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any]) -> None:
     expected = {
-        ("POST", "/notes"): {"201", "400", "401", "403", "413", "415", "422", "503"},
+        ("POST", "/notes"): {"201", "400", "401", "409", "413", "415", "422", "503"},
         ("GET", "/notes"): {"200", "401", "422", "503"},
-        ("POST", "/notes/bulk"): {"201", "400", "401", "403", "413", "415", "422", "503"},
+        ("POST", "/notes/bulk"): {"201", "400", "401", "409", "413", "415", "422", "503"},
         ("GET", "/notes/{note_id}"): {"200", "304", "401", "404", "422", "503"},
-        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "403", "404", "412", "413", "415", "422", "503"},
-        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "403", "404", "412", "413", "415", "422", "503"},
-        ("DELETE", "/notes/{note_id}"): {"204", "401", "403", "404", "412", "422", "503"},
+        ("PUT", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422", "503"},
+        ("PATCH", "/notes/{note_id}"): {"200", "400", "401", "404", "412", "413", "415", "422", "503"},
+        ("DELETE", "/notes/{note_id}"): {"204", "401", "404", "412", "422", "503"},
+        ("GET", "/notes/{note_id}/revisions"): {"200", "401", "404", "422", "503"},
+        ("GET", "/notes/{note_id}/revisions/{version}"): {"200", "401", "404", "422", "503"},
+        ("GET", "/notes/{note_id}/revisions/{version}/diff"): {"200", "401", "404", "422", "503"},
+        ("POST", "/notes/{note_id}/revisions/{version}/restore"): {"200", "401", "404", "412", "422", "503"},
+        ("GET", "/trash"): {"200", "401", "422", "503"},
+        ("DELETE", "/trash"): {"204", "401", "503"},
+        ("POST", "/trash/{note_id}/restore"): {"200", "401", "404", "422", "503"},
+        ("DELETE", "/trash/{note_id}"): {"204", "401", "404", "422", "503"},
         ("POST", "/users"): {"201", "400", "409", "413", "415", "422", "503"},
         ("POST", "/auth/token"): {"200", "401", "413", "422", "429", "503"},
         ("POST", "/auth/refresh"): {"200", "400", "401", "413", "415", "422", "503"},
@@ -75,14 +83,34 @@ def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any])
 
 
 def test_note_responses_document_etag_and_creation_documents_location(document: dict[str, Any]) -> None:
+    # Every route that answers with one note: the note routes, and the restores (from a revision or the trash).
     note_routes = [
-        (m, p, op) for m, p, op in operations(document) if p.startswith("/notes/{") or (m, p) == ("POST", "/notes")
+        (m, p, op)
+        for m, p, op in operations(document)
+        if (p.startswith("/notes/{") and "/revisions" not in p)
+        or p.endswith("/restore")
+        or (m, p) == ("POST", "/notes")
     ]
     for method, path, operation in note_routes:
         success = next(status for status in operation["responses"] if status.startswith("2"))
         if success != "204":
             assert "ETag" in operation["responses"][success]["headers"], (method, path)
     assert "Location" in document["paths"]["/notes"]["post"]["responses"]["201"]["headers"]
+
+
+def test_idempotent_creates_document_the_key_the_replay_and_the_409(document: dict[str, Any]) -> None:
+    for path in ("/notes", "/notes/bulk"):
+        operation = document["paths"][path]["post"]
+        key = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+        assert key["in"] == "header"
+        assert key["schema"]["anyOf"][0] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+        assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
+        assert "Retry-After" in operation["responses"]["409"]["headers"]
+
+
+def test_diff_is_documented_as_plain_text(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/notes/{note_id}/revisions/{version}/diff"]["get"]["responses"]
+    assert set(responses["200"]["content"]) == {"text/plain; charset=utf-8"}
 
 
 def test_patch_documents_no_null_and_no_defaults(document: dict[str, Any]) -> None:

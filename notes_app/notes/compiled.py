@@ -30,7 +30,8 @@ def _compile_select_owned_note(connection: BaseDBAsyncClient, *, session: bool) 
         personal_token_hash=None if session else _TOKEN_HASH,
         can_write=False,
     )
-    query = Note.filter(caller.alive(), id=_ID, owner_id=_OWNER).using_db(connection).limit(1)
+    # Live notes only: a trashed note is as missing as one that never existed.
+    query = Note.filter(caller.alive(), id=_ID, owner_id=_OWNER, deleted_at__isnull=True).using_db(connection).limit(1)
     query._make_query()
     sql, parameters = query.query.get_parameterized_sql()
     # Fail loudly, not wrongly, if a Tortoise upgrade ever renders a value we did not place.

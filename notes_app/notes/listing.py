@@ -74,7 +74,10 @@ def page_query(*, caller: Caller, filters: NoteFilters, sort: Sort, limit: int, 
     """The one statement that reads a page, and one note more: that one tells whether another page
     exists, without a COUNT. It finds notes only while the caller's session or token is alive."""
     dialect = Note._meta.db.capabilities.dialect
-    query = Note.filter(filters.as_query(dialect), caller.alive(), owner_id=caller.id).order_by(*sort.order_by)
+    # Live notes only; the listing and search indexes are partial on exactly this condition.
+    query = Note.filter(
+        filters.as_query(dialect), caller.alive(), owner_id=caller.id, deleted_at__isnull=True
+    ).order_by(*sort.order_by)
     if after is not None:
         query = query.filter(sort.after(after))
     return query.limit(limit + 1)

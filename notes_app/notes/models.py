@@ -30,6 +30,9 @@ class Note(Model):
     # note's created_at and updated_at are the same instant.
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
+    # Set when the note goes to the trash; NULL while it is live. Every v1 read and write path asks for
+    # `deleted_at IS NULL`, so a trashed note is gone from them all until it is restored or purged.
+    deleted_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "note"
@@ -38,7 +41,41 @@ class Note(Model):
         # forwards or backwards, that stops after `limit` rows however deep the page. The owner prefix
         # also serves the foreign key. Text search and the tag filter have indexes that the models
         # cannot describe, made by hand-written migrations (`migrations/*/models/*_search.py`).
+        #
+        # The two listing indexes (and the search index) hold only live notes: the trash migration
+        # (`migrations/*/models/*_trash.py`) makes them partial, `WHERE deleted_at IS NULL`, which
+        # Tortoise's index classes cannot spell (PartialIndex only writes `column = value`). The third
+        # holds every note: the trash of one owner, most recently deleted first, and the foreign key
+        # (a cascade from a deleted account must find trashed notes too, which a partial index misses).
         indexes = (
             ("owner_id", "archived", "updated_at", "id"),
             ("owner_id", "archived", "created_at", "id"),
+            ("owner_id", "deleted_at", "id"),
         )
+
+
+class NoteRevision(Model):
+    """The state one version of a note had: written in the same transaction as the change that made
+    that version (notes_app/notes/changes.py), so every version a client was answered with is here."""
+
+    id = fields.BigIntField(primary_key=True)
+    # Revisions go with their note: deleting it for good (or its account) deletes them.
+    note: fields.ForeignKeyRelation[Note] = fields.ForeignKeyField(
+        "models.Note", related_name="revisions", on_delete=fields.CASCADE, db_index=False
+    )
+    note_id: int
+    version = fields.IntField()
+    title = fields.CharField(max_length=200)
+    body = fields.TextField()
+    tags: fields.Field[list[str]] = fields.JSONField()
+    pinned = fields.BooleanField()
+    archived = fields.BooleanField()
+    # When this version was written: the note's updated_at at this version.
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "note_revision"
+        # One row per version, whatever races: the constraint would refuse a second writer of one
+        # version. Its index also serves every read (a note's revisions, newest first, or one
+        # version) and the foreign key.
+        unique_together = (("note_id", "version"),)

@@ -109,10 +109,26 @@ class CursorSigner:
 
     def encode(self, cursor: Cursor) -> str:
         # In UTC, as stored: SQLite compares timestamps as text, so only the same offset compares right.
-        payload = orjson.dumps([cursor.value.astimezone(UTC).isoformat(), cursor.id])
-        return f"{_encode(payload)}.{_encode(self._sign(payload))}"
+        return self.encode_position([cursor.value.astimezone(UTC).isoformat(), cursor.id])
 
     def decode(self, token: str) -> Cursor:
+        # Signed here, so well-formed unless the key leaked: checked anyway, as it costs nothing.
+        try:
+            value, note_id = self.decode_position(token)
+            cursor = Cursor(value=datetime.fromisoformat(value), id=note_id)
+        except (TypeError, ValueError):
+            raise InvalidCursor(_REFUSED) from None
+        if type(cursor.id) is not int or not 1 <= cursor.id <= MAX_NOTE_ID or cursor.value.tzinfo is None:
+            raise InvalidCursor(_REFUSED)
+        return cursor
+
+    def encode_position(self, position: Any) -> str:
+        """Any JSON value as a cursor of this list (other lists page by other keys than a timestamp)."""
+        payload = orjson.dumps(position)
+        return f"{_encode(payload)}.{_encode(self._sign(payload))}"
+
+    def decode_position(self, token: str) -> Any:
+        """The JSON value `encode_position` signed, or InvalidCursor; the caller checks its shape."""
         try:
             encoded_payload, encoded_signature = token.split(".")
             payload, signature = _decode(encoded_payload), _decode(encoded_signature)
@@ -120,15 +136,10 @@ class CursorSigner:
             raise InvalidCursor(_REFUSED) from None
         if not hmac.compare_digest(signature, self._sign(payload)):
             raise InvalidCursor(_REFUSED)
-        # Signed here, so well-formed unless the key leaked: checked anyway, as it costs nothing.
         try:
-            value, note_id = orjson.loads(payload)
-            cursor = Cursor(value=datetime.fromisoformat(value), id=note_id)
-        except (orjson.JSONDecodeError, TypeError, ValueError):
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
             raise InvalidCursor(_REFUSED) from None
-        if type(cursor.id) is not int or not 1 <= cursor.id <= MAX_NOTE_ID or cursor.value.tzinfo is None:
-            raise InvalidCursor(_REFUSED)
-        return cursor
 
     def _sign(self, payload: bytes) -> bytes:
         # orjson never writes a raw NUL byte, so it separates the two parts unambiguously.

@@ -3,10 +3,18 @@
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
+from tortoise import BaseDBAsyncClient
 
 from notes_app.deps import JsonBody
 from notes_app.errors import problem_responses
+from notes_app.idempotency.dependencies import (
+    KEY_IN_USE_HEADERS,
+    REPLAYED_HEADER,
+    IdempotencyKeyHeader,
+    respond_once,
+)
+from notes_app.idempotency.service import fingerprint
 from notes_app.notes import listing, service
 from notes_app.notes.dependencies import OwnedNote, Page
 from notes_app.notes.etags import etag, if_match_versions, if_none_match_hits
@@ -69,11 +77,23 @@ def _responses(success: int, body: dict[str, Any] | None, *problems: int) -> dic
     return responses
 
 
+def _idempotent_responses(success: int, body: dict[str, Any], *problems: int) -> dict[int | str, dict[str, Any]]:
+    """The responses of a route that honours Idempotency-Key: a replay is marked, a key in use is 409."""
+    responses = _responses(success, body, 409, *problems)
+    responses[success] = {**body, "headers": {**body.get("headers", {}), **REPLAYED_HEADER}}
+    responses[409] = {
+        **responses[409],
+        "description": "A request with this Idempotency-Key is still being processed.",
+        "headers": KEY_IN_USE_HEADERS,
+    }
+    return responses
+
+
 @router.post(
     "",
     status_code=201,
     dependencies=[JsonBody],
-    responses=_responses(
+    responses=_idempotent_responses(
         201,
         {
             **_NOTE,
@@ -88,9 +108,20 @@ def _responses(success: int, body: dict[str, Any] | None, *problems: int) -> dic
         422,
     ),
 )
-async def create_note(data: NoteCreate, caller: CurrentCaller) -> Response:
-    note = await service.create_note(owner_id=caller.id, data=data)
-    return _note_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
+async def create_note(
+    request: Request, data: NoteCreate, caller: CurrentCaller, idempotency_key: IdempotencyKeyHeader = None
+) -> Response:
+    async def write(connection: BaseDBAsyncClient | None) -> Response:
+        note = await service.create_note(owner_id=caller.id, data=data, connection=connection)
+        return _note_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
+
+    return await respond_once(
+        request=request,
+        owner_id=caller.id,
+        key=idempotency_key,
+        fingerprint=fingerprint(data.model_dump()) if idempotency_key is not None else "",
+        write=write,
+    )
 
 
 @router.get("", responses=_responses(200, {"model": NotePage}, 422))
@@ -110,11 +141,23 @@ async def list_notes(page: Page, caller: TokenCaller) -> Response:
     "/bulk",
     status_code=201,
     dependencies=[JsonBody],
-    responses=_responses(201, {"model": NoteBatch}, 400, 413, 415, 422),
+    responses=_idempotent_responses(201, {"model": NoteBatch}, 400, 413, 415, 422),
 )
-async def create_notes(data: NoteBulkCreate, caller: CurrentCaller) -> Response:
-    notes = await service.create_notes(owner_id=caller.id, batch=data.notes)
-    return Response(orjson.dumps({"items": [public_note(note) for note in notes]}), status_code=201, media_type=_JSON)
+async def create_notes(
+    request: Request, data: NoteBulkCreate, caller: CurrentCaller, idempotency_key: IdempotencyKeyHeader = None
+) -> Response:
+    async def write(connection: BaseDBAsyncClient | None) -> Response:
+        notes = await service.create_notes(owner_id=caller.id, batch=data.notes, connection=connection)
+        body = orjson.dumps({"items": [public_note(note) for note in notes]})
+        return Response(body, status_code=201, media_type=_JSON)
+
+    return await respond_once(
+        request=request,
+        owner_id=caller.id,
+        key=idempotency_key,
+        fingerprint=fingerprint(data.model_dump()) if idempotency_key is not None else "",
+        write=write,
+    )
 
 
 @router.get("/{note_id:id}", responses={**_responses(200, _NOTE, 404, 422), 304: _NOT_MODIFIED})
@@ -138,5 +181,6 @@ async def patch_note(note: OwnedNote, changes: NotePatch, if_match: IfMatch = No
 
 @router.delete("/{note_id:id}", status_code=204, responses=_responses(204, None, 404, 412, 422))
 async def delete_note(note: OwnedNote, if_match: IfMatch = None) -> Response:
-    await service.delete_note(note=note, expected_versions=if_match_versions(if_match, note.id))
+    """Moves the note to the trash (`GET /trash`), from where it can be restored until it is purged."""
+    await service.trash_note(note=note, expected_versions=if_match_versions(if_match, note.id))
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 from tortoise.contrib.pydantic import pydantic_model_creator
 
-from notes_app.notes.models import Note
+from notes_app.notes.models import Note, NoteRevision
 from notes_app.text import STORABLE_PATTERN, WHITE_SPACE_CLASS, storable, trim, trimmed_pattern
 
 MAX_TAGS = 20
@@ -133,7 +133,34 @@ class NoteBulkCreate(_NoteInput):
     notes: list[NoteCreate] = Field(min_length=1, max_length=MAX_BULK_NOTES)
 
 
-NotePublic = pydantic_model_creator(Note, name="Note")
+# deleted_at is the trash's business: a live note has none, and the v1 shape stays as it was.
+NotePublic = pydantic_model_creator(Note, name="Note", exclude=("deleted_at",))
+
+
+class TrashedNote(NotePublic):  # type: ignore[valid-type,misc]
+    deleted_at: datetime
+
+
+class TrashPage(BaseModel):
+    items: list[TrashedNote]
+    next_cursor: str | None
+
+
+class Revision(BaseModel):
+    """The state a version of a note had; `created_at` is when that version was written."""
+
+    version: int
+    title: str
+    body: str
+    tags: list[str]
+    pinned: bool
+    archived: bool
+    created_at: datetime
+
+
+class RevisionPage(BaseModel):
+    items: list[Revision]
+    next_cursor: str | None
 
 
 class NotePage(BaseModel):
@@ -149,6 +176,23 @@ def _timestamp(value: datetime) -> str:
     # Always six fractional digits and `Z`, so clients can compare timestamps as strings. isoformat
     # is several times faster than strftime, which showed in list pages (100 timestamps each).
     return value.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
+
+
+def public_revision(revision: NoteRevision) -> dict[str, Any]:
+    return {
+        "version": revision.version,
+        "title": revision.title,
+        "body": revision.body,
+        "tags": revision.tags,
+        "pinned": revision.pinned,
+        "archived": revision.archived,
+        "created_at": _timestamp(revision.created_at),
+    }
+
+
+def trashed_note(note: Note) -> dict[str, Any]:
+    assert note.deleted_at is not None
+    return {**public_note(note), "deleted_at": _timestamp(note.deleted_at)}
 
 
 def public_note(note: Note) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """What can be done with notes, free of HTTP: keyword-only async functions over the ORM."""
 
 import operator
-from collections.abc import Sequence, Set
+from collections.abc import AsyncIterator, Sequence, Set
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
@@ -12,9 +13,12 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from notes_app.errors import ProblemError
+from notes_app.notes.changes import ChangeKind, record_change, record_changes
 from notes_app.notes.compiled import select_owned_note
 from notes_app.notes.etags import etag
 from notes_app.notes.models import Note
+from notes_app.notes.returning import returning_notes
+from notes_app.notes.revisions import find_revision, revision_values
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
 from notes_app.users.credentials import Caller, ensure_alive, revoked
 
@@ -41,29 +45,46 @@ class VersionConflict(ProblemError):
         )
 
 
-async def _insert(
-    data: NoteCreate, *, owner_id: int, now: datetime, connection: BaseDBAsyncClient | None = None
-) -> Note:
+@asynccontextmanager
+async def atomic(connection: BaseDBAsyncClient | None) -> AsyncIterator[BaseDBAsyncClient]:
+    """A transaction: the caller's, when it passes the connection of one it has opened (an
+    Idempotency-Key's record commits with the notes), else a new one."""
+    if connection is not None:
+        yield connection
+        return
+    async with in_transaction() as new_connection:
+        yield new_connection
+
+
+async def _insert(data: NoteCreate, *, owner_id: int, now: datetime, connection: BaseDBAsyncClient) -> Note:
     # A new note's created_at and updated_at are the same instant.
     return await Note.create(
         **data.model_dump(), owner_id=owner_id, created_at=now, updated_at=now, using_db=connection
     )
 
 
-async def create_note(*, owner_id: int, data: NoteCreate) -> Note:
+async def create_note(*, owner_id: int, data: NoteCreate, connection: BaseDBAsyncClient | None = None) -> Note:
+    """The note and its first revision, in one transaction (`connection`'s, when given)."""
     try:
-        return await _insert(data, owner_id=owner_id, now=datetime.now(UTC))
+        async with atomic(connection) as writer:
+            note = await _insert(data, owner_id=owner_id, now=datetime.now(UTC), connection=writer)
+            await record_change(connection=writer, note=note, kind=ChangeKind.CREATED)
+            return note
     except IntegrityError:
         raise revoked() from None  # the owner's foreign key: the account no longer exists
 
 
-async def create_notes(*, owner_id: int, batch: Sequence[NoteCreate]) -> list[Note]:
+async def create_notes(
+    *, owner_id: int, batch: Sequence[NoteCreate], connection: BaseDBAsyncClient | None = None
+) -> list[Note]:
     """All of the batch or none of it: one transaction, so a failure half-way (even a dropped
     connection) rolls back every note already inserted. Returned in input order."""
     now = datetime.now(UTC)
     try:
-        async with in_transaction() as connection:
-            return [await _insert(data, owner_id=owner_id, now=now, connection=connection) for data in batch]
+        async with atomic(connection) as writer:
+            notes = [await _insert(data, owner_id=owner_id, now=now, connection=writer) for data in batch]
+            await record_changes(connection=writer, notes=notes, kind=ChangeKind.CREATED)
+            return notes
     except IntegrityError:
         raise revoked() from None
 
@@ -87,19 +108,33 @@ async def patch_note(*, note: Note, changes: NotePatch, expected_versions: Versi
     return await _write_changes(note=note, values=values, expected_versions=expected_versions)
 
 
-async def delete_note(*, note: Note, expected_versions: Versions = None) -> None:
-    """Delete the note, if it is at one of `expected_versions` (any version when None); the check and
-    the delete are one statement, so no other write can slip in between."""
-    if await Note.filter(_guard(note, expected_versions)).delete():
-        return
-    current = await Note.filter(_owned(note)).first()
+async def trash_note(*, note: Note, expected_versions: Versions = None) -> None:
+    """Move the note to the trash, if it is at one of `expected_versions` (any version when None); the
+    check and the move are one statement, so no other write can slip in between. Neither the version
+    nor updated_at moves: the note is as it was, only trashed."""
+    async with in_transaction() as connection:
+        trashed = await returning_notes(
+            Note.filter(_guard(note, expected_versions)).using_db(connection).update(deleted_at=datetime.now(UTC))
+        )
+        if trashed:
+            await record_change(connection=connection, note=trashed[0], kind=ChangeKind.TRASHED)
+            return
+        current = await Note.filter(_owned(note)).using_db(connection).first()
     if current is None:
-        raise NoteNotFound(note.id)  # deleted by a concurrent request since it was found
+        raise NoteNotFound(note.id)  # trashed or deleted by a concurrent request since it was found
     raise VersionConflict(current)
 
 
+async def restore_revision(*, note: Note, version: int, expected_versions: Versions = None) -> Note:
+    """Set the note's content and flags to those of its revision `version`, as a new version (a no-op
+    when they are equal already)."""
+    revision = await find_revision(note=note, version=version)
+    return await _write_changes(note=note, values=revision_values(revision), expected_versions=expected_versions)
+
+
 def _owned(note: Note) -> Q:
-    return Q(id=note.id, owner_id=note.owner_id)
+    """The note, while it is live: a trashed note takes no writes but a restore."""
+    return Q(id=note.id, owner_id=note.owner_id, deleted_at__isnull=True)
 
 
 def _guard(note: Note, expected_versions: Versions) -> Q:
@@ -109,28 +144,33 @@ def _guard(note: Note, expected_versions: Versions) -> Q:
 
 
 async def _write_changes(*, note: Note, values: dict[str, Any], expected_versions: Versions) -> Note:
-    """Set `values` on the note in one conditional UPDATE that also moves version and updated_at.
+    """Set `values` on the note in one conditional UPDATE that also moves version and updated_at, and
+    record the change (its revision) in the same transaction.
 
     The UPDATE matches only when the note is at one of `expected_versions` (If-Match) and some value
     differs from the stored one, so the version check and the write are one statement (two clients
     with the same If-Match cannot both win), a no-op writes nothing, and two clients changing
     different fields at once both keep their change (no read-modify-write).
 
-    The note is read back in the same transaction, so the answer is the state this request wrote:
-    on PostgreSQL the UPDATE's row lock holds until commit, and SQLite runs transactions one at a time.
+    The UPDATE returns the row it wrote (RETURNING), so the answer and the revision are exactly the
+    state this request made, with no read in between: on PostgreSQL the row lock holds until commit,
+    and each racing writer gets its own version number, each recorded once. Only when nothing was
+    written is the note read, to tell a no-op from a conflict or a note that is gone.
     """
     async with in_transaction() as connection:
-        written = 0
         if values:
             differs = reduce(operator.or_, (Q(**{f"{name}__not": value}) for name, value in values.items()))
-            written = await (
+            written = await returning_notes(
                 Note.filter(_guard(note, expected_versions), differs)
                 .using_db(connection)
                 .update(**values, version=F("version") + 1, updated_at=datetime.now(UTC))
             )
+            if written:
+                await record_change(connection=connection, note=written[0], kind=ChangeKind.UPDATED)
+                return written[0]
         current = await Note.filter(_owned(note)).using_db(connection).first()
     if current is None:
-        raise NoteNotFound(note.id)  # deleted by a concurrent request since it was found
-    if not written and expected_versions is not None and current.version not in expected_versions:
+        raise NoteNotFound(note.id)  # trashed or deleted by a concurrent request since it was found
+    if expected_versions is not None and current.version not in expected_versions:
         raise VersionConflict(current)
     return current

@@ -145,7 +145,7 @@ async def test_20_concurrent_deletes_with_one_if_match_have_exactly_one_winner(c
 
     assert sorted(response.status_code for response in responses).count(204) == 1
     assert {response.status_code for response in responses} <= {204, 404}
-    assert not await Note.exists(id=note["id"])
+    assert await Note.exists(id=note["id"], deleted_at__isnull=False)  # in the trash
 
 
 async def test_15_concurrent_patches_of_five_fields_all_survive_and_count_once_each(

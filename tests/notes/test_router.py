@@ -212,7 +212,7 @@ async def test_concurrent_patches_of_different_fields_all_survive(client: httpx.
     assert note["version"] == 1 + len(changes)
 
 
-async def test_delete_is_204_then_the_note_is_gone(client: httpx.AsyncClient) -> None:
+async def test_delete_is_204_then_the_note_is_gone_to_the_trash(client: httpx.AsyncClient) -> None:
     created = await create_note(client)
 
     response = await client.delete(f"/notes/{created['id']}")
@@ -221,7 +221,7 @@ async def test_delete_is_204_then_the_note_is_gone(client: httpx.AsyncClient) ->
     assert response.content == b""
     assert_problem(await client.get(f"/notes/{created['id']}"), 404)
     assert_problem(await client.delete(f"/notes/{created['id']}"), 404)
-    assert await Note.filter(id=created["id"]).count() == 0
+    assert await Note.filter(id=created["id"], deleted_at__isnull=False).count() == 1  # kept, in the trash
 
 
 async def test_ids_are_never_reused_after_a_delete(client: httpx.AsyncClient) -> None:
