@@ -4,12 +4,15 @@ A trashed note keeps its row, with `deleted_at` set; every v1 path asks for `del
 Deleting for good (one note, the whole trash, or the periodic purge of expired ones) deletes rows in
 small batches, each its own transaction, claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL: two
 workers purging at once take disjoint rows and neither waits for the other, and a note being restored
-at that moment (its row locked) is skipped rather than deleted under the restore. SQLite runs one
-write transaction at a time, and each batch is one DELETE, so a row is deleted by one of them only.
+at that moment (its row locked) is skipped rather than deleted under the restore. SQLite serves one
+process: there the batches of every connection take turns on an in-process lock, since two SQLite
+connections writing at once can fail each other with "database is locked" instead of waiting.
 """
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+from tortoise import connections
 from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
@@ -84,9 +87,19 @@ async def delete_for_good(*, owner_id: int, note_id: int) -> None:
     raise await _not_in_trash(owner_id, note_id)
 
 
-async def _purge_batch(condition: Q, *, batch_size: int) -> list[Note]:
+_sqlite_purge = asyncio.Lock()
+
+
+async def _purge_batch(condition: Q, *, batch_size: int, connection_name: str | None) -> list[Note]:
     """Delete up to `batch_size` trashed notes that meet `condition`, in one transaction."""
-    async with in_transaction() as connection:
+    if connections.get(connection_name or "default").capabilities.dialect == "postgres":
+        return await _delete_batch(condition, batch_size=batch_size, connection_name=connection_name)
+    async with _sqlite_purge:
+        return await _delete_batch(condition, batch_size=batch_size, connection_name=connection_name)
+
+
+async def _delete_batch(condition: Q, *, batch_size: int, connection_name: str | None) -> list[Note]:
+    async with in_transaction(connection_name or "default") as connection:
         # FOR UPDATE SKIP LOCKED (PostgreSQL; Tortoise leaves it out on SQLite): rows another worker
         # or a restore holds are skipped, not waited for, and the outer DELETE takes only rows claimed
         # here. The claim orders by deleted_at so the oldest go first, through the trash index.
@@ -102,10 +115,10 @@ async def _purge_batch(condition: Q, *, batch_size: int) -> list[Note]:
     return deleted
 
 
-async def _purge(condition: Q, *, batch_size: int) -> list[int]:
+async def _purge(condition: Q, *, batch_size: int, connection_name: str | None = None) -> list[int]:
     purged: list[int] = []
     while True:
-        batch = await _purge_batch(condition, batch_size=batch_size)
+        batch = await _purge_batch(condition, batch_size=batch_size, connection_name=connection_name)
         purged += (note.id for note in batch)
         if len(batch) < batch_size:
             return purged
@@ -116,8 +129,11 @@ async def empty_trash(*, owner_id: int, batch_size: int = 500) -> None:
     await _purge(Q(owner_id=owner_id), batch_size=batch_size)
 
 
-async def purge_expired_trash(*, retention: timedelta, batch_size: int) -> list[int]:
+async def purge_expired_trash(
+    *, retention: timedelta, batch_size: int, connection_name: str | None = None
+) -> list[int]:
     """Delete for good every note trashed longer than `retention` ago, in batches; the ids purged by
-    this call (another worker purging at the same time purges the others)."""
+    this call (another worker purging at the same time purges the others). `connection_name`: a
+    Tortoise connection other than the default (tests run two on one database)."""
     cutoff = datetime.now(UTC) - retention
-    return await _purge(Q(deleted_at__lt=cutoff), batch_size=batch_size)
+    return await _purge(Q(deleted_at__lt=cutoff), batch_size=batch_size, connection_name=connection_name)
