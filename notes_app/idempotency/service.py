@@ -93,7 +93,8 @@ class _NotKept(Exception):
 
 
 async def _lock_key(connection: BaseDBAsyncClient, use: KeyUse) -> None:
-    name = f"idempotency\0{use.owner_id}\0{use.endpoint}\0{use.key}"
+    # A newline cannot occur in a key (visible ASCII) or an endpoint; PostgreSQL text cannot hold NUL.
+    name = f"idempotency\n{use.owner_id}\n{use.endpoint}\n{use.key}"
     _, rows = await connection.execute_query("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", [name])
     if not rows[0][0]:
         raise KeyInUse
