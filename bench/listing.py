@@ -58,6 +58,7 @@ REPORT = PROJECT_ROOT / "bench" / "LISTING.md"
 SEED = 20261126
 NOTES = 1_000_000  # --notes changes it, for a quick trial of the script itself
 HEAVY_SHARE = 0.2  # of the notes, the heavy user's
+TRASHED_SHARE = 0.02  # of the notes, in the trash (drawn from their own generator: the rest is as before)
 OTHER_USERS = 1_000
 VOCABULARY = 5_000
 TAGS = 200
@@ -106,6 +107,7 @@ class Corpus:
     tags: list[str]
     heavy_id: int
     other_ids: list[int]
+    trash_rng: random.Random = field(default_factory=lambda: random.Random(SEED + 1))
     word_weights: list[float] = field(init=False)
     tag_weights: list[float] = field(init=False)
 
@@ -132,6 +134,8 @@ class Corpus:
             created = start + span * (number / total) + timedelta(seconds=self.rng.random() * 60)
             changed = self.rng.random() < 0.4
             updated = created + (start + span - created) * self.rng.random() if changed else created
+            trashed = self.trash_rng.random() < TRASHED_SHARE
+            deleted = updated + (start + span - updated) * self.trash_rng.random() if trashed else None
             rows.append(
                 (
                     owner,
@@ -143,12 +147,24 @@ class Corpus:
                     self.rng.randint(2, 6) if changed else 1,
                     created,
                     updated,
+                    deleted,
                 )
             )
         return rows
 
 
-NOTE_COLUMNS = ("owner_id", "title", "body", "tags", "pinned", "archived", "version", "created_at", "updated_at")
+NOTE_COLUMNS = (
+    "owner_id",
+    "title",
+    "body",
+    "tags",
+    "pinned",
+    "archived",
+    "version",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+)
 
 
 async def seed(connection: asyncpg.Connection, corpus: Corpus, total: int) -> None:
@@ -429,11 +445,13 @@ async def build_cases(
 ) -> list[Case]:
     first_word, second_word, popular_tag, rare_tag = await pick_words(connection, heavy.id, facts)
     q = f"{first_word} {second_word}"
-    listed = await connection.fetchval("SELECT count(*) FROM note WHERE owner_id = $1 AND NOT archived", heavy.id)
+    listed = await connection.fetchval(
+        "SELECT count(*) FROM note WHERE owner_id = $1 AND NOT archived AND deleted_at IS NULL", heavy.id
+    )
     pages = min(DEEP_PAGES, listed // PAGE - 1)
     # The deep page's cursor, made by the app's own signer from the last note of page `pages`.
     row = await connection.fetchrow(
-        "SELECT updated_at, id FROM note WHERE owner_id = $1 AND NOT archived"
+        "SELECT updated_at, id FROM note WHERE owner_id = $1 AND NOT archived AND deleted_at IS NULL"
         " ORDER BY updated_at DESC, id DESC OFFSET $2 LIMIT 1",
         heavy.id,
         pages * PAGE - 1,
@@ -457,17 +475,19 @@ async def build_cases(
 
 
 async def describe_data(connection: asyncpg.Connection, heavy_id: int, typical_id: int) -> dict[str, str]:
-    notes, heavy, listed, typical = await connection.fetchrow(
-        "SELECT count(*), count(*) FILTER (WHERE owner_id = $1),"
-        " count(*) FILTER (WHERE owner_id = $1 AND NOT archived), count(*) FILTER (WHERE owner_id = $2) FROM note",
+    notes, trashed, heavy, listed, typical = await connection.fetchrow(
+        "SELECT count(*), count(*) FILTER (WHERE deleted_at IS NOT NULL), count(*) FILTER (WHERE owner_id = $1),"
+        " count(*) FILTER (WHERE owner_id = $1 AND NOT archived AND deleted_at IS NULL),"
+        " count(*) FILTER (WHERE owner_id = $2) FROM note",
         heavy_id,
         typical_id,
     )
     size = await connection.fetchval("SELECT pg_size_pretty(pg_total_relation_size('note'))")
     return {
         "data": (
-            f"{notes:,} notes ({size} with indexes) of {OTHER_USERS + 1:,} users; the heavy user has {heavy:,}"
-            f" ({listed:,} not archived), the typical user {typical:,}"
+            f"{notes:,} notes ({size} with indexes) of {OTHER_USERS + 1:,} users, {trashed:,} of them in the"
+            f" trash; the heavy user has {heavy:,} ({listed:,} listed: not archived, not trashed), the typical"
+            f" user {typical:,}"
         ),
     }
 

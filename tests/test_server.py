@@ -43,7 +43,14 @@ def test_uvicorn_serves_the_app_and_shuts_down_cleanly(migrated_database: str) -
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "notes_app.main:app", "--host", "127.0.0.1", "--port", str(port)],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": migrated_database, "SECRET_KEY": TEST_SECRET_KEY},
+        env={
+            **os.environ,
+            "DATABASE_URL": migrated_database,
+            "SECRET_KEY": TEST_SECRET_KEY,
+            # The lifespan's purge task, made to purge every trashed note within a fifth of a second.
+            "TRASH_RETENTION_DAYS": "0",
+            "PURGE_INTERVAL_SECONDS": "0.2",
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -65,6 +72,11 @@ def test_uvicorn_serves_the_app_and_shuts_down_cleanly(migrated_database: str) -
             client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
             created = client.post("/notes", json={"title": "served for real", "tags": ["Live"]})
             fetched = client.get(f"/notes/{created.json()['id']}")
+            trashed = client.delete(f"/notes/{created.json()['id']}")
+            # The contract is a duration here (the purge interval): a wide margin, for a busy machine.
+            deadline = time.monotonic() + 30
+            while (in_trash := client.get("/trash").json()["items"]) and time.monotonic() < deadline:
+                time.sleep(0.1)
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=SERVER_START_BOUND)
@@ -74,6 +86,8 @@ def test_uvicorn_serves_the_app_and_shuts_down_cleanly(migrated_database: str) -
     assert login.status_code == 200
     assert created.status_code == 201
     assert fetched.json()["tags"] == ["live"]
+    assert trashed.status_code == 204
+    assert in_trash == [], "the background purge did not run"
     # uvicorn re-raises SIGTERM once shut down, so the exit is by that signal (or 0 on older versions).
     assert server.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
