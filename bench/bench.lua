@@ -4,6 +4,7 @@
 --   offset LO HI GET /notes?limit=50&offset={random LO..HI}        the baselines' list
 --   cursor FILE  GET /notes?limit=50&cursor={random line of FILE}  notes_app's keyset list
 --   search FILE  GET /notes?limit=50&q={random line of FILE}       notes_app, once it serves ?q=
+--   patch LO HI  PATCH /notes/{random id in LO..HI} {"body": ...}  -> 200, a new version each time
 --   post         POST /notes {"title": ..., "body": ...}           -> 201
 -- Every request carries "Authorization: Bearer $BENCH_TOKEN" when BENCH_TOKEN is set.
 -- done() prints one line "WRKJSON {...}" that harness/wrk.py parses.
@@ -38,7 +39,7 @@ function init(args)
   mode = args[1] or "get"
   if mode == "cursor" or mode == "search" then
     lines = read_lines(args[2])
-  elseif mode == "get" or mode == "offset" then
+  elseif mode == "get" or mode == "offset" or mode == "patch" then
     lo = tonumber(args[2])
     hi = tonumber(args[3])
   end
@@ -56,6 +57,11 @@ function request()
     return wrk.format("GET", "/notes?limit=50&q=" .. lines[math.random(1, #lines)], get_headers)
   end
   n = n + 1
+  if mode == "patch" then
+    -- A body no earlier request sent (thread, count), so every PATCH writes a new version.
+    local changed = string.format('{"body":"patched by wrk, thread %d request %d"}', tid or 0, n)
+    return wrk.format("PATCH", "/notes/" .. math.random(lo, hi), post_headers, changed)
+  end
   local body = string.format('{"title":"bench %d-%d","body":"created by wrk, request %d"}', tid or 0, n, n)
   return wrk.format("POST", "/notes", post_headers, body)
 end

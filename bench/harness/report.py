@@ -12,6 +12,7 @@ WORKLOAD_TITLES = {
     "get": "GET /notes/{random id of the seeded notes}",
     "list": "GET /notes?limit=50 — baselines: `&offset=` random 0..999; notes_app: `&cursor=` one of its "
     "real next_cursor values (keyset)",
+    "patch": "PATCH /notes/{random id of the seeded notes} (JSON body) → 200; notes_app also writes the revision",
     "post": "POST /notes (JSON title, body) → 201",
     "search": "GET /notes?limit=50&q={one word; each matches 1/16 of the notes}",
 }

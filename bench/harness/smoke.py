@@ -61,6 +61,11 @@ def smoke_baseline(client: Client, rows: int) -> list[str]:
     check("POST 201-char title -> 422", reply.status == 422)
     reply = client.request("POST", "/notes", json_body={"body": "x"})
     check("POST missing title -> 422", reply.status == 422)
+    reply = client.request("PATCH", f"/notes/{rows}", json_body={"body": "patched ✓"})
+    body = reply.body
+    check("PATCH -> 200 note", reply.status == 200 and isinstance(body, dict) and body.get("body") == "patched ✓")
+    check("PATCH round-trips", _body_of(client, rows) == "patched ✓")
+    check("PATCH missing -> 404", client.request("PATCH", f"/notes/{rows + 1_000_000}", json_body={}).status == 404)
     return fails
 
 
@@ -117,4 +122,15 @@ def smoke_notes_app(
         found = body.get("items", []) if reply.status == 200 and isinstance(body, dict) else []
         check("search ?q=garden -> a page of notes with garden in the title", len(found) > 0)
         check("search results hold the word", all("garden" in n["title"] for n in found))
+    reply = client.request("PATCH", f"/notes/{last_id}", json_body={"body": "patched ✓"})
+    body = reply.body
+    check(
+        "PATCH -> 200 note, one version more",
+        reply.status == 200 and isinstance(body, dict) and body.get("body") == "patched ✓" and body["version"] >= 2,
+    )
+    check("PATCH round-trips", _body_of(client, last_id) == "patched ✓")
+    if isinstance(body, dict) and "version" in body:
+        history = client.get(f"/notes/{last_id}/revisions").body
+        versions = [r["version"] for r in history.get("items", [])] if isinstance(history, dict) else []
+        check("the PATCH's version is first in the note's history", versions[:1] == [body["version"]])
     return fails
