@@ -8,9 +8,11 @@ import httpx
 import pytest
 
 from notes_app.config import Settings
+from notes_app.notes import changes
 from notes_app.notes.models import Note, NoteRevision
 from notes_app.notes.revisions import PRUNE_EVERY
-from tests.conftest import Account, api_client, assert_problem, create_note, note_payload
+from notes_app.users.models import User
+from tests.conftest import Account, api_client, assert_problem, create_note, note_payload, sign_up
 
 
 async def history(client: httpx.AsyncClient, note_id: int) -> list[dict[str, Any]]:
@@ -244,3 +246,35 @@ async def test_restoring_a_revision_honours_if_match(client: httpx.AsyncClient) 
     current = await client.post(path, headers={"If-Match": f'"{note["id"]}-2"'})
     assert current.status_code == 200
     assert current.json()["title"] == note["title"]
+
+
+async def test_a_change_whose_revision_cannot_be_written_is_not_made(
+    settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(**kwargs: Any) -> None:
+        raise RuntimeError("the revision could not be written")
+
+    async with api_client(settings, alice, raise_app_exceptions=False) as http:
+        note = await create_note(http, title="first")
+        await http.patch(f"/notes/{note['id']}", json={"title": "second"})
+        monkeypatch.setattr(changes, "write_revisions", broken)
+        patched = await http.patch(f"/notes/{note['id']}", json={"title": "lost"})
+        created = await http.post("/notes", json=note_payload(title="lost"))
+        bulk = await http.post("/notes/bulk", json={"notes": [note_payload(title="lost")]})
+        restored = await http.post(f"/notes/{note['id']}/revisions/1/restore")
+
+    assert [r.status_code for r in (patched, created, bulk, restored)] == [500] * 4
+    stored = await Note.get(id=note["id"])
+    assert (stored.title, stored.version) == ("second", 2)  # the changes went with their revisions
+    assert await Note.all().count() == 1
+
+
+async def test_a_deleted_accounts_history_goes_with_it(settings: Settings) -> None:
+    carol = await sign_up(settings, "carol")
+    async with api_client(settings, carol) as http:
+        note = await create_note(http)
+        await http.patch(f"/notes/{note['id']}", json={"title": "second"})
+
+    await User.filter(id=carol.id).delete()
+
+    assert not await NoteRevision.exists(note_id=note["id"])
