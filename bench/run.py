@@ -179,7 +179,7 @@ def prepare(args: argparse.Namespace) -> NotesAppState:
     )
     if migrated.returncode != 0:
         raise RuntimeError(f"python -m notes_app.migrate failed:\n{migrated.stdout}\n{migrated.stderr}")
-    log("migrated notes_bench:", " ".join(migrated.stdout.split()))
+    log(f"migrated {db.NOTES_DB}:", " ".join(migrated.stdout.split()))
     state.columns = ", ".join(f"{c.name} {c.type}" for c in db.note_columns())
     log("note:", state.columns)
     server = start(notes_app, args, state)

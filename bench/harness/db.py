@@ -2,6 +2,7 @@
 migrations) and one for the baseline apps (their own, simpler `note` table), so the schemas never meet.
 """
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -10,8 +11,11 @@ import psycopg
 from psycopg import sql
 
 HOST_DSN = "postgresql://postgres@127.0.0.1:5432"
-NOTES_DB = "notes_bench"
-BASELINE_DB = "notes_bench_baseline"
+# BENCH_DB_PREFIX gives a run databases of its own, so that two runs on one PostgreSQL server (several
+# worktrees on one machine) do not drop each other's databases half-way.
+_PREFIX = os.environ.get("BENCH_DB_PREFIX", "notes_bench")
+NOTES_DB = _PREFIX
+BASELINE_DB = f"{_PREFIX}_baseline"
 
 
 def dsn(database: str) -> str:

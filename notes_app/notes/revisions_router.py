@@ -16,7 +16,7 @@ from notes_app.notes.router import _JSON, _NOTE, IfMatch, _note_response, _respo
 from notes_app.notes.schemas import Revision, RevisionPage, public_revision
 from notes_app.users.dependencies import CurrentCaller
 
-router = APIRouter(prefix="/notes/{note_id:int}/revisions", tags=["revisions"])
+router = APIRouter(prefix="/notes/{note_id:id}/revisions", tags=["revisions"])
 
 VersionPath = Annotated[int, Path(description="A version of the note.")]
 
@@ -72,14 +72,14 @@ async def list_revisions(
     return Response(orjson.dumps(body), media_type=_JSON)
 
 
-@router.get("/{version:int}", responses=_responses(200, {"model": Revision}, 404, 422))
+@router.get("/{version:id}", responses=_responses(200, {"model": Revision}, 404, 422))
 async def get_revision(note: OwnedNote, version: KeptVersion) -> Response:
     revision = await revisions.find_revision(note=note, version=version)
     return Response(orjson.dumps(public_revision(revision)), media_type=_JSON)
 
 
 @router.get(
-    "/{version:int}/diff",
+    "/{version:id}/diff",
     response_class=Response,
     responses={
         **_responses(200, None, 404, 422),
@@ -102,7 +102,7 @@ async def diff_revisions(
     return Response(text, media_type="text/plain; charset=utf-8")
 
 
-@router.post("/{version:int}/restore", responses=_responses(200, _NOTE, 404, 412, 422))
+@router.post("/{version:id}/restore", responses=_responses(200, _NOTE, 404, 412, 422))
 async def restore_revision(note: OwnedNote, version: KeptVersion, if_match: IfMatch = None) -> Response:
     """Sets title, body, tags, pinned and archived to the revision's, as a new version."""
     expected = if_match_versions(if_match, note.id)

@@ -48,13 +48,13 @@ async def list_trash(
     return Response(orjson.dumps(body), media_type=_JSON)
 
 
-@router.post("/{note_id:int}/restore", responses=_responses(200, _NOTE, 404, 422))
+@router.post("/{note_id:id}/restore", responses=_responses(200, _NOTE, 404, 422))
 async def restore_note(note_id: TrashedId, caller: CurrentCaller) -> Response:
     """Brings the note back as it was, as a new version."""
     return _note_response(await trash.restore_note(owner_id=caller.id, note_id=note_id))
 
 
-@router.delete("/{note_id:int}", status_code=204, responses=_responses(204, None, 404, 422))
+@router.delete("/{note_id:id}", status_code=204, responses=_responses(204, None, 404, 422))
 async def delete_for_good(note_id: TrashedId, caller: CurrentCaller) -> Response:
     """Deletes the trashed note and its history for good."""
     await trash.delete_for_good(owner_id=caller.id, note_id=note_id)
