@@ -44,10 +44,14 @@ class ProblemError(Exception):
 
     status: ClassVar[int]
 
-    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, headers: Mapping[str, str] | None = None, errors: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers: Mapping[str, str] = headers or {}
+        # A 422 names what was wrong like a validation error does (`errors`: loc, msg, type).
+        self.errors = errors
 
 
 class UnsupportedMediaType(ProblemError):
@@ -98,7 +102,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 async def _problem_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.status, exc.detail, headers=exc.headers)
+    return problem_response(exc.status, exc.detail, headers=exc.headers, errors=exc.errors)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -48,7 +48,9 @@ class KeyReused(ProblemError):
     status = 422
 
     def __init__(self) -> None:
-        super().__init__("this Idempotency-Key was used for another request: use a new key for a new request")
+        message = "this Idempotency-Key was used for another request: use a new key for a new request"
+        errors = [{"loc": ["header", "Idempotency-Key"], "msg": message, "type": "idempotency_key_reused"}]
+        super().__init__(message, errors=errors)
 
 
 @dataclass(frozen=True)

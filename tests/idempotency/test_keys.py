@@ -64,7 +64,10 @@ async def test_the_same_key_with_another_body_is_422_and_writes_nothing(client: 
 
     response = await client.post("/notes", json=note_payload(title="second"), headers=keyed("k"))
 
-    assert_problem(response, 422)
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [
+        {"loc": ["header", "Idempotency-Key"], "msg": problem["detail"], "type": "idempotency_key_reused"}
+    ]
     assert await Note.filter(title="second").count() == 0
 
 
