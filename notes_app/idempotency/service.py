@@ -82,6 +82,11 @@ def fingerprint(content: Any) -> str:
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def fingerprint_bytes(body: bytes) -> str:
+    """SHA-256 of a body that is not JSON (POST /import's archive): the same bytes are the same request."""
+    return hashlib.sha256(body).hexdigest()
+
+
 # The keys in flight in this process, for SQLite, where transactions run one at a time: a second
 # request would otherwise wait for the first's transaction instead of being told to come back.
 _in_flight: set[tuple[int, str, str]] = set()

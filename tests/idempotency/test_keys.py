@@ -10,7 +10,7 @@ import pytest
 from notes_app.config import Settings
 from notes_app.errors import ProblemError
 from notes_app.idempotency.models import IdempotencyKey
-from notes_app.idempotency.service import purge_expired_keys
+from notes_app.idempotency.service import fingerprint_bytes, purge_expired_keys
 from notes_app.notes import service
 from notes_app.notes.models import Note
 from notes_app.users.models import User
@@ -228,3 +228,8 @@ async def test_a_deleted_accounts_keys_go_with_it(settings: Settings) -> None:
     await User.filter(id=carol.id).delete()
 
     assert await IdempotencyKey.all().count() == 0
+
+
+def test_a_body_that_is_not_json_is_fingerprinted_by_its_bytes() -> None:
+    assert fingerprint_bytes(b"PK\x03\x04 archive") == fingerprint_bytes(b"PK\x03\x04 archive")
+    assert fingerprint_bytes(b"PK\x03\x04 archive") != fingerprint_bytes(b"PK\x03\x04 archivE")
