@@ -10,22 +10,29 @@ Tortoise's queries cannot ask for RETURNING, so the statement is built by Tortoi
 tortoise-orm is pinned below 1.2.
 """
 
+from functools import cache
 from typing import Any
 
 from tortoise.queryset import DeleteQuery, UpdateQuery
 
 from notes_app.notes.models import Note
 
-# Every column of the model, and only those: PostgreSQL's generated search_vector is not a field.
-_COLUMNS = sorted(Note._meta.db_fields)
+
+@cache
+def _columns() -> tuple[str, ...]:
+    # Every column of the model, and only those (PostgreSQL's generated search_vector is not a field).
+    # Read on first use, not at import: the foreign key's column (owner_id) joins db_fields only once
+    # Tortoise has initialised the models, and a row without it would be hydrated as a partial model.
+    return tuple(sorted(Note._meta.db_fields))
 
 
 async def returning_notes(query: UpdateQuery | DeleteQuery) -> list[Note]:
     """Run the UPDATE or DELETE `query` and return the notes it wrote, as they are after it."""
+    query._choose_db_if_not_chosen(True)  # the default connection's, unless `using_db` chose one
     query._make_query()
     # Both dialects' builders (PostgreSQL's and SQLite's) have returning(); the base type does not.
     builder: Any = query.query
-    sql, parameters = builder.returning(*_COLUMNS).get_parameterized_sql()
+    sql, parameters = builder.returning(*_columns()).get_parameterized_sql()
     # execute_query_dict: Tortoise's asyncpg execute_query runs UPDATE and DELETE without fetching rows.
     rows = await query._db.execute_query_dict(sql, parameters)
     return [Note._init_from_db(**row) for row in rows]

@@ -1,0 +1,24 @@
+"""The notes a write returns (notes_app/notes/returning.py) are whole: every column, as the ORM reads them."""
+
+from notes_app.notes import service
+from notes_app.notes.models import Note
+from notes_app.notes.schemas import NoteCreate, NotePatch
+from tests.conftest import Account
+
+
+async def test_a_written_note_comes_back_whole(alice: Account) -> None:
+    created = await service.create_note(owner_id=alice.id, data=NoteCreate(title="first", tags=["a"]))
+
+    patched = await service.patch_note(note=created, changes=NotePatch(title="second"))
+
+    assert not patched._partial
+    assert (patched.id, patched.owner_id, patched.title, patched.tags, patched.version) == (
+        created.id,
+        alice.id,
+        "second",
+        ["a"],
+        2,
+    )
+    assert patched.deleted_at is None
+    stored = await Note.get(id=created.id)
+    assert (patched.created_at, patched.updated_at) == (stored.created_at, stored.updated_at)
