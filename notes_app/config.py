@@ -54,6 +54,23 @@ class Settings(BaseSettings):
     revisions_per_note: int = Field(default=100, ge=1)
     # Hours an Idempotency-Key and the answer it got are kept.
     idempotency_key_hours: float = Field(default=24, gt=0)
+    # The change feed keeps tombstones of purged notes this long; a cursor that may have missed a pruned
+    # one is refused with 410 and the client starts again. Fractions allowed.
+    tombstone_retention_days: float = Field(default=90, gt=0)
+    # Long polls (`GET /notes/changes?wait=`) one user may have waiting at once in one process; beyond it 429.
+    feed_max_waiters_per_user: int = Field(default=10, ge=1)
+    # Webhook delivery: a failed attempt is retried after WEBHOOK_RETRY_BASE_SECONDS x 2^(attempt-1),
+    # up to WEBHOOK_MAX_ATTEMPTS attempts in all.
+    webhook_retry_base_seconds: float = Field(default=5, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30)
+    # Webhook URLs that resolve to loopback, private, link-local, multicast or reserved addresses are
+    # refused (at creation and at every delivery) unless this is true: for tests and closed networks.
+    webhook_allow_private_targets: bool = False
+    # Seconds to open a connection to a receiver; the whole answer must arrive within 10 s (the contract).
+    webhook_connect_timeout_seconds: float = Field(default=5, gt=0, le=10)
+    # Deliveries under way at once per process, and how often the delivery task looks for due events.
+    webhook_delivery_concurrency: int = Field(default=16, ge=1)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
 
     @property
     def dialect(self) -> Dialect:

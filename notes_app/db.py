@@ -13,7 +13,12 @@ from tortoise.exceptions import DBConnectionError
 from notes_app.config import Settings
 from notes_app.postgres_client import BoundedAcquireClient
 
-MODEL_MODULES = ["notes_app.users.models", "notes_app.notes.models", "notes_app.idempotency.models"]
+MODEL_MODULES = [
+    "notes_app.users.models",
+    "notes_app.notes.models",
+    "notes_app.idempotency.models",
+    "notes_app.sync.models",
+]
 
 # What a database that is down, restarting, overloaded or unreachable raises. Tortoise passes these
 # through from the driver untranslated. Each means "try again shortly" (503), not a bug (500).

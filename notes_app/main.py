@@ -1,8 +1,10 @@
 """The application factory and the ASGI object `notes_app.main:app`."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -21,6 +23,10 @@ from notes_app.notes.router import router as notes_router
 from notes_app.notes.trash_router import router as trash_router
 from notes_app.observability import RequestObservability, configure_access_log
 from notes_app.openapi import install_openapi
+from notes_app.sync.delivery import DeliveryPolicy, pending_events, run_deliveries
+from notes_app.sync.metrics import SyncMetrics, WaitersCollector
+from notes_app.sync.notifier import ChangeNotifier
+from notes_app.sync.router import router as sync_router
 from notes_app.users.credentials import CredentialReader
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.router import router as users_router
@@ -35,8 +41,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Runs inside the ORM's lifespan (register_tortoise wraps this one), so the tasks have the
         # database from their first run to their cancellation.
-        async with running(periodic_tasks(settings)):
-            yield
+        policy = DeliveryPolicy.from_settings(settings)
+
+        def deliveries(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+            return run_deliveries(policy=policy, stop=stop, metrics=app.state.sync_metrics)
+
+        try:
+            async with running(periodic_tasks(settings), loops=[("webhook delivery", deliveries)]):
+                yield
+        finally:
+            notifier: ChangeNotifier = app.state.change_notifier
+            await notifier.close()  # the long polls' LISTEN connection
 
     app = FastAPI(
         title="notes_app",
@@ -50,6 +65,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, so outermost: a 413 from the body limit gets an id, a log line and a count too.
     app.state.metrics_registry = CollectorRegistry()
     app.state.metrics_registry.register(PoolCollector(database_pool_stats))
+    app.state.change_notifier = ChangeNotifier(
+        database_url=settings.database_url,
+        dialect=settings.dialect,
+        max_waiters_per_user=settings.feed_max_waiters_per_user,
+    )
+    app.state.sync_metrics = SyncMetrics(app.state.metrics_registry)
+    app.state.metrics_registry.register(
+        WaitersCollector(lambda: app.state.change_notifier.waiting, app.state.sync_metrics)
+    )
+
+    async def refresh_metrics() -> None:
+        try:
+            app.state.sync_metrics.pending = await pending_events()
+        except DATABASE_UNAVAILABLE:
+            app.state.sync_metrics.pending = None  # the gauge is left out rather than the scrape failed
+
+    app.state.refresh_metrics = refresh_metrics
     app.add_middleware(RequestObservability, metrics=HttpMetrics(app.state.metrics_registry))
     configure_access_log()
     # Resolved here, not on first use: a PostgreSQL deployment without SECRET_KEY refuses to start.
@@ -65,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, database_unavailable=DATABASE_UNAVAILABLE)
     app.include_router(health_router)
     app.include_router(users_router)
+    app.include_router(sync_router)  # before the notes: /notes/changes is not a note
     app.include_router(notes_router)
     app.include_router(revisions_router)
     app.include_router(trash_router)

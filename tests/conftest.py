@@ -27,6 +27,7 @@ from notes_app.idempotency.models import IdempotencyKey
 from notes_app.main import create_app
 from notes_app.migrate import upgrade
 from notes_app.notes.models import Note
+from notes_app.sync.models import ChangeCounter, NoteTombstone, Webhook
 from notes_app.users import passwords
 from notes_app.users.models import PersonalAccessToken, User, UserSession
 from notes_app.users.schemas import UserCreate
@@ -162,6 +163,9 @@ async def _empty_tables(alice: Account, bob: Account) -> AsyncIterator[None]:
     yield
     await Note.all().delete()
     await IdempotencyKey.all().delete()
+    await NoteTombstone.all().delete()
+    await Webhook.all().delete()  # its events and their attempts go with it
+    await ChangeCounter.all().delete()
     # The two session accounts stay (Argon2 makes sign-ups slow), signed in with the session their
     # tokens name: a test that ends one of those must sign up an account of its own. Anything a test
     # added goes.

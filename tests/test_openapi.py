@@ -75,6 +75,11 @@ def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any])
         ("GET", "/health/live"): {"200"},
         ("GET", "/health/ready"): {"200", "503"},
         ("GET", "/metrics"): {"200"},
+        ("GET", "/notes/changes"): {"200", "401", "410", "422", "429", "503"},
+        ("POST", "/webhooks"): {"201", "400", "401", "403", "409", "413", "415", "422", "503"},
+        ("GET", "/webhooks"): {"200", "401", "503"},
+        ("DELETE", "/webhooks/{webhook_id}"): {"204", "401", "403", "404", "422", "503"},
+        ("GET", "/webhooks/{webhook_id}/deliveries"): {"200", "401", "404", "422", "503"},
     }
 
     documented = {(method, path): set(op["responses"]) for method, path, op in operations(document)}

@@ -63,5 +63,8 @@ async def ready(request: Request) -> Ready | Response:
 )
 async def metrics(request: Request) -> Response:
     """Prometheus text format."""
+    # Gauges counted in the database (webhook events pending) are read now, not kept current per write.
+    if (refresh := getattr(request.app.state, "refresh_metrics", None)) is not None:
+        await refresh()
     registry: CollectorRegistry = request.app.state.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -39,3 +39,8 @@ async def record_changes(*, connection: BaseDBAsyncClient, notes: Sequence[Note]
         return
     if kind in _NEW_VERSION:
         await write_revisions(connection=connection, notes=notes)
+    # The change feed's position or tombstones, the long polls' wake-up and the webhook outbox events
+    # (notes_app/sync/recorder.py). Imported here: the sync package reads the notes' models and schemas.
+    from notes_app.sync.recorder import record_sync_changes
+
+    await record_sync_changes(connection=connection, notes=notes, kind=kind)

@@ -33,6 +33,10 @@ class Note(Model):
     # Set when the note goes to the trash; NULL while it is live. Every v1 read and write path asks for
     # `deleted_at IS NULL`, so a trashed note is gone from them all until it is restored or purged.
     deleted_at = fields.DatetimeField(null=True)
+    # The owner's change number of the note's latest change (notes_app/sync/recorder.py): the change feed
+    # reads one owner's notes past a (change_seq, id) position. 0 only before the first change is recorded.
+    # A default in the database too: the migration that added it filled existing notes with 0.
+    change_seq = fields.BigIntField(db_default=0)
 
     class Meta:
         table = "note"
@@ -51,6 +55,7 @@ class Note(Model):
             ("owner_id", "archived", "updated_at", "id"),
             ("owner_id", "archived", "created_at", "id"),
             ("owner_id", "deleted_at", "id"),
+            ("owner_id", "change_seq", "id"),
         )
 
 

@@ -133,8 +133,9 @@ class NoteBulkCreate(_NoteInput):
     notes: list[NoteCreate] = Field(min_length=1, max_length=MAX_BULK_NOTES)
 
 
-# deleted_at is the trash's business: a live note has none, and the v1 shape stays as it was.
-NotePublic = pydantic_model_creator(Note, name="Note", exclude=("deleted_at",))
+# deleted_at is the trash's business: a live note has none, and the v1 shape stays as it was; change_seq
+# is the change feed's bookkeeping, not part of the note.
+NotePublic = pydantic_model_creator(Note, name="Note", exclude=("deleted_at", "change_seq"))
 
 
 class TrashedNote(NotePublic):  # type: ignore[valid-type,misc]
@@ -172,7 +173,7 @@ class NoteBatch(BaseModel):
     items: list[NotePublic]  # type: ignore[valid-type]
 
 
-def _timestamp(value: datetime) -> str:
+def timestamp(value: datetime) -> str:
     # Always six fractional digits and `Z`, so clients can compare timestamps as strings. isoformat
     # is several times faster than strftime, which showed in list pages (100 timestamps each).
     return value.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
@@ -186,13 +187,13 @@ def public_revision(revision: NoteRevision) -> dict[str, Any]:
         "tags": revision.tags,
         "pinned": revision.pinned,
         "archived": revision.archived,
-        "created_at": _timestamp(revision.created_at),
+        "created_at": timestamp(revision.created_at),
     }
 
 
 def trashed_note(note: Note) -> dict[str, Any]:
     assert note.deleted_at is not None
-    return {**public_note(note), "deleted_at": _timestamp(note.deleted_at)}
+    return {**public_note(note), "deleted_at": timestamp(note.deleted_at)}
 
 
 def public_note(note: Note) -> dict[str, Any]:
@@ -206,6 +207,6 @@ def public_note(note: Note) -> dict[str, Any]:
         "pinned": note.pinned,
         "archived": note.archived,
         "version": note.version,
-        "created_at": _timestamp(note.created_at),
-        "updated_at": _timestamp(note.updated_at),
+        "created_at": timestamp(note.created_at),
+        "updated_at": timestamp(note.updated_at),
     }
