@@ -5,6 +5,7 @@
 --   cursor FILE  GET /notes?limit=50&cursor={random line of FILE}  notes_app's keyset list
 --   search FILE  GET /notes?limit=50&q={random line of FILE}       notes_app, once it serves ?q=
 --   patch LO HI  PATCH /notes/{random id in LO..HI} {"body": ...}  -> 200, a new version each time
+--   feed FILE    GET /notes/changes?limit=100&cursor={random line} notes_app's change feed, a full page
 --   post         POST /notes {"title": ..., "body": ...}           -> 201
 -- Every request carries "Authorization: Bearer $BENCH_TOKEN" when BENCH_TOKEN is set.
 -- done() prints one line "WRKJSON {...}" that harness/wrk.py parses.
@@ -37,7 +38,7 @@ end
 
 function init(args)
   mode = args[1] or "get"
-  if mode == "cursor" or mode == "search" then
+  if mode == "cursor" or mode == "search" or mode == "feed" then
     lines = read_lines(args[2])
   elseif mode == "get" or mode == "offset" or mode == "patch" then
     lo = tonumber(args[2])
@@ -53,6 +54,8 @@ function request()
     return wrk.format("GET", "/notes?limit=50&offset=" .. math.random(lo, hi), get_headers)
   elseif mode == "cursor" then
     return wrk.format("GET", "/notes?limit=50&cursor=" .. lines[math.random(1, #lines)], get_headers)
+  elseif mode == "feed" then
+    return wrk.format("GET", "/notes/changes?limit=100&cursor=" .. lines[math.random(1, #lines)], get_headers)
   elseif mode == "search" then
     return wrk.format("GET", "/notes?limit=50&q=" .. lines[math.random(1, #lines)], get_headers)
   end

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 import jwt
-from harness import db, notes_api, procstats, report, smoke
+from harness import db, fanout, notes_api, procstats, report, smoke
 from harness.client import Client
 from harness.server import Server
 from harness.wrk import WrkResult, run_wrk
@@ -43,7 +43,7 @@ VENV_BIN = Path(sys.executable).parent  # bench/.venv/bin when run by `make benc
 # are the newest, first in every list and search page, and would change what the reads measure (a
 # search would first have to skip thousands of fresh notes that do not hold its word). patch before
 # post, so that it changes seeded notes only.
-WORKLOADS = ["get", "list", "search", "patch", "post"]
+WORKLOADS = ["get", "list", "search", "feed", "patch", "post"]
 JWT_SECRET = secrets.token_urlsafe(48)  # raw_full's signing key, this run only
 
 
@@ -122,6 +122,7 @@ class NotesAppState:
 
     accounts: bool = False
     search: bool = False
+    feed: bool = False  # GET /notes/changes (and webhooks) served
     owner_id: int | None = None
     columns: str = ""
     secret_key: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(48))
@@ -191,6 +192,7 @@ def prepare(args: argparse.Namespace) -> NotesAppState:
         except notes_api.AccountsUnsupported:
             state.accounts = False
         state.search = "q" in notes_api.list_parameters(client)
+        state.feed = notes_api.serves_feed(client)
     finally:
         server.stop()
     if state.accounts:
@@ -209,6 +211,8 @@ def workloads_of(app: App, args: argparse.Namespace, state: NotesAppState) -> li
         # SEARCH HOOK: the search workload runs only against a notes_app whose GET /notes declares `q`
         # (the baselines have no search). Nothing stands in for it until then.
         chosen = [w for w in chosen if w != "search"]
+    if app.kind == "baseline" or not state.feed:
+        chosen = [w for w in chosen if w != "feed"]  # notes_app's change feed: the baselines have none
     return chosen
 
 
@@ -334,6 +338,11 @@ def run_block(
             cursor_file = RESULTS / "cursors.txt"
             cursor_file.write_text("\n".join(cursors) + "\n")
             script_args["list"] = ["cursor", str(cursor_file)]
+        if "feed" in workloads:
+            feed_cursors = notes_api.collect_feed_cursors(client, pages=args.cursor_pages)
+            feed_file = RESULTS / "feed_cursors.txt"
+            feed_file.write_text("\n".join(feed_cursors) + "\n")
+            script_args["feed"] = ["feed", str(feed_file)]
         if "search" in workloads:
             words_file = RESULTS / "search_words.txt"
             words_file.write_text("\n".join(db.SEARCH_WORDS) + "\n")
@@ -348,6 +357,32 @@ def run_block(
                 f"  other CPU {m.other_cpu_pct:.0f}%")  # fmt: skip
     finally:
         server.stop()
+
+
+def webhook_fanout(args: argparse.Namespace, state: NotesAppState) -> str:
+    """notes_app delivering webhooks to a local receiver (harness/fanout.py), after the wrk rounds."""
+    notes = 200 if args.quick else 1000
+    db.seed_notes(0, owner_id=state.owner_id)  # an empty table: the bulk creates are the only notes
+    app = APPS["notes_app"]
+    env = app_env(app, args, state) | {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_POLL_SECONDS": "0.1"}
+    server = Server(asgi=app.asgi, port=args.port, workers=1, env=env, cwd=HERE, uvicorn=VENV_BIN / "uvicorn",
+                    log=RESULTS / "notes_app-fanout.log")  # fmt: skip
+    try:
+        server.wait_ready()
+        client = Client(server.base, timeout=60)
+        client.token = notes_api.log_in(client).access_token
+        result = fanout.measure(client, notes=notes)
+    finally:
+        server.stop()
+    log(f"webhook fan-out: {result.events} events in {result.deliver_seconds:.1f} s, "
+        f"{result.events_per_second:.0f} events/s")  # fmt: skip
+    return (
+        f"**webhook fan-out**: {result.notes} notes created by POST /notes/bulk for {result.webhooks} webhooks "
+        f"= {result.events:,} events, each signed and POSTed to a local receiver (1 uvicorn worker, "
+        f"WEBHOOK_DELIVERY_CONCURRENCY default): written in {result.write_seconds:.2f} s, all delivered "
+        f"{result.deliver_seconds:.1f} s after the first write: **{result.events_per_second:.0f} events/s** "
+        "end to end (outbox insert, claim, sign, POST, record)."
+    )
 
 
 # ---------------------------------------------------------------- report set-up lines
@@ -452,6 +487,11 @@ def main() -> None:
                 message = f"round {rnd} {name}: {type(error).__name__}: {str(error)[:500]}"
                 log("  " + message)
                 out.failures.append(message)
+    if "notes_app" in args.apps and state.feed and state.accounts:
+        try:
+            out.notes.append(webhook_fanout(args, state))
+        except Exception as error:  # the wrk figures above stand without it
+            out.failures.append(f"webhook fan-out: {type(error).__name__}: {str(error)[:500]}")
     out.setup = setup_lines(args, state)
     out.setup["wall time"] = f"{time.time() - started:.0f} s"
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

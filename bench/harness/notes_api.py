@@ -52,6 +52,31 @@ def list_parameters(client: Client) -> set[str]:
     return {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
 
 
+def serves_feed(client: Client) -> bool:
+    """Whether notes_app serves the change feed (and so webhooks): its path in the OpenAPI document."""
+    document: Any = client.get("/openapi.json", auth=False).body
+    return "/notes/changes" in document.get("paths", {})
+
+
+def collect_feed_cursors(client: Client, *, pages: int, limit: int = 100, max_seconds: float = 60.0) -> list[str]:
+    """Walk the change feed from the start, `limit` changes a page, keeping each cursor that has more
+    after it: the feed load asks for the page after a random one of them (a full page of 100)."""
+    cursors: list[str] = []
+    path = f"/notes/changes?limit={limit}"
+    deadline = time.monotonic() + max_seconds
+    while len(cursors) < pages and time.monotonic() < deadline:
+        reply = client.get(path)
+        if reply.status != 200 or not isinstance(reply.body, dict):
+            raise RuntimeError(f"GET {path} answered {reply.status}: {str(reply.body)[:300]}")
+        if not reply.body.get("has_more"):
+            break
+        cursors.append(reply.body["cursor"])
+        path = f"/notes/changes?limit={limit}&cursor={reply.body['cursor']}"
+    if not cursors:
+        raise RuntimeError("GET /notes/changes had no second page: is the bench user's table seeded?")
+    return cursors
+
+
 def collect_cursors(client: Client, *, pages: int, limit: int = 50, max_seconds: float = 60.0) -> list[str]:
     """Walk the first `pages` pages of GET /notes and keep each `next_cursor`: the list load then asks
     for pages anywhere in that range, with cursors the service really issued."""

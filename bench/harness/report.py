@@ -15,6 +15,8 @@ WORKLOAD_TITLES = {
     "patch": "PATCH /notes/{random id of the seeded notes} (JSON body) → 200; notes_app also writes the revision",
     "post": "POST /notes (JSON title, body) → 201",
     "search": "GET /notes?limit=50&q={one word; each matches 1/16 of the notes}",
+    "feed": "GET /notes/changes?limit=100&cursor={one of its real cursors}: a full page of 100 changes "
+    "(notes_app only)",
 }
 # (reference app, workload, lowest acceptable ratio of notes_app's req/s to the reference's)
 RATIO_TARGETS = [
