@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     db_acquire_timeout: float = Field(default=5.0, gt=0)
     # Seconds a single statement may take before it fails (asyncpg's command_timeout).
     db_command_timeout: float = Field(default=10.0, gt=0)
+    # True when DATABASE_URL points at PgBouncer in transaction mode, where each transaction may run on
+    # a different server connection: no prepared-statement cache (a statement prepared on one server
+    # connection is missing on the next) and no startup `server_settings` (PgBouncer refuses startup
+    # parameters it does not know). See docs/scaling.md.
+    db_pgbouncer: bool = False
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # Signs access tokens. Required on PostgreSQL; with an SQLite file, one is generated on first start
     # and kept beside the database (see notes_app/users/signing_key.py).

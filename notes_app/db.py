@@ -54,9 +54,22 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             # notes): for such an owner's tag filter the plan made for an average owner read 13,800
             # pages in 50 ms, the plan made for that owner 930 pages in 1 ms (bench/LISTING.md).
             # Planning every run costs a fraction of a millisecond; the statement cache still saves
-            # the parse round trip.
+            # the parse round trip. The same setting is also the database's default (migration 4), for
+            # connections that cannot send it at startup.
             server_settings={"plan_cache_mode": "force_custom_plan"},
         )
+        if settings.db_pgbouncer:
+            connection["credentials"].update(
+                # In transaction mode consecutive transactions may run on different server connections,
+                # so a named statement prepared on one is missing (or another client's) on the next.
+                # Without the cache asyncpg sends each statement unnamed, parsed and planned with its
+                # own values every time: a custom plan, what plan_cache_mode=force_custom_plan asks for.
+                statement_cache_size=0,
+                # PgBouncer 1.18 refuses startup parameters it does not track ("unsupported startup
+                # parameter"); plan_cache_mode comes from the database's own default instead
+                # (`ALTER DATABASE ... SET`, migration 4).
+                server_settings={},
+            )
     return {
         "connections": {"default": connection},
         "apps": {

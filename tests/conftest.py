@@ -2,6 +2,9 @@
 
 On PostgreSQL each run creates its own database and drops it afterwards, so runs never see each
 other's rows. Both are brought to the current schema by the Aerich migrations, never generate_schemas.
+With TEST_PGBOUNCER=1 as well, the app and the tests reach that database through a real PgBouncer in
+transaction mode (tests/pgbouncer.py) with DB_PGBOUNCER=true, as a deployment behind one would;
+migrations still run directly against the server, as they would there.
 """
 
 import os
@@ -34,8 +37,10 @@ from notes_app.users.schemas import UserCreate
 from notes_app.users.service import create_user
 from notes_app.users.sessions import start_session
 from notes_app.users.tokens import TokenIssuer
+from tests.pgbouncer import PgBouncer
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_PGBOUNCER = os.environ.get("TEST_PGBOUNCER", "").lower() in {"1", "true", "yes"}
 TEST_SECRET_KEY = "test-signing-key-" + "x" * 48  # 64 bytes and more: long enough for HS512 in tests
 
 
@@ -84,8 +89,17 @@ async def settings(postgres: PostgresServer | None) -> AsyncIterator[Settings]:
     test_settings = Settings(
         database_url=url, db_pool_max=10, db_acquire_timeout=10, secret_key=SecretStr(TEST_SECRET_KEY)
     )
+    bouncer: PgBouncer | None = None
     try:
         await upgrade(tortoise_config(test_settings), test_settings.dialect)
+        if TEST_PGBOUNCER:
+            if postgres is None:
+                pytest.exit("TEST_PGBOUNCER=1 needs TEST_DATABASE_URL: PgBouncer fronts a PostgreSQL server")
+            await Tortoise.close_connections()
+            bouncer = PgBouncer(url)
+            bouncer.start()
+            test_settings = test_settings.model_copy(update={"database_url": bouncer.url(url), "db_pgbouncer": True})
+            await Tortoise.init(config=tortoise_config(test_settings))
         # The tests and the requests they make run in other tasks than this fixture.
         context = get_current_context()
         assert context is not None
@@ -93,6 +107,8 @@ async def settings(postgres: PostgresServer | None) -> AsyncIterator[Settings]:
         yield test_settings
         await Tortoise.close_connections()
     finally:
+        if bouncer is not None:
+            bouncer.close()
         if postgres:
             await postgres.drop(url)
 

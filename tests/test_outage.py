@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -59,11 +59,19 @@ class Server:
         self.output = self.log.read_text()
 
 
-async def start_server(database_url: str, log: Path, *, acquire_timeout: float = ACQUIRE_TIMEOUT) -> Server:
-    """uvicorn in a child process. Its output goes to a file: a pipe nobody reads fills up."""
+async def start_server(
+    database_url: str,
+    log: Path,
+    *,
+    acquire_timeout: float = ACQUIRE_TIMEOUT,
+    extra_env: Mapping[str, str] | None = None,
+    command: Sequence[str] | None = None,
+) -> Server:
+    """uvicorn in a child process (or `command`, which must serve on the port in $PORT). Its output goes
+    to a file: a pipe nobody reads fills up."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "uvicorn", "notes_app.main:app", "--port", str(port), "--no-access-log"],
+        *(command or [sys.executable, "-m", "uvicorn", "notes_app.main:app", "--port", str(port), "--no-access-log"]),
         cwd=PROJECT_ROOT,
         env={
             **os.environ,
@@ -71,6 +79,8 @@ async def start_server(database_url: str, log: Path, *, acquire_timeout: float =
             "SECRET_KEY": TEST_SECRET_KEY,
             "DB_ACQUIRE_TIMEOUT": str(acquire_timeout),
             "DB_POOL_MAX": "5",
+            "PORT": str(port),
+            **(extra_env or {}),
         },
         stdout=log.open("w"),
         stderr=asyncio.subprocess.STDOUT,
