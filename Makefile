@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate test lint contract
+.PHONY: install run serve migrate test lint contract
 
 install: $(INSTALLED)
 
@@ -23,6 +23,11 @@ migrate: install
 
 run: migrate
 	$(BIN)/uvicorn notes_app.main:app --host $(HOST) --port $(PORT) --no-access-log
+
+# Production: WEB_CONCURRENCY uvicorn workers (default 1), graceful shutdown on SIGTERM (notes_app/serve.py,
+# docs/scaling.md). Migrations are a separate step in a deployment: `make migrate`, once, before.
+serve: install
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/notes_app
 
 test: install
 	$(BIN)/pytest

@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     webhook_delivery_concurrency: int = Field(default=16, ge=1)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
 
+    # The production server (`notes_app`, `make serve`; notes_app/serve.py). WEB_CONCURRENCY worker
+    # processes: about one per core, since each is one event loop on one core.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    web_concurrency: int = Field(default=1, ge=1)
+    # Seconds a stopping server lets requests in progress finish before it closes their connections.
+    graceful_shutdown_seconds: int = Field(default=30, ge=1)
+    # Addresses (comma-separated, or *) whose X-Forwarded-For/-Proto are believed: the balancer's.
+    forwarded_allow_ips: str = "127.0.0.1"
+
     @property
     def dialect(self) -> Dialect:
         return dialect_of(self.database_url)

@@ -1,12 +1,15 @@
 """Failed logins for one username are limited: 10 a minute, then 429 with Retry-After."""
 
 import asyncio
+import socket
+import uuid
 
 import httpx
 import pytest
 
+from notes_app.config import Settings
 from notes_app.users import passwords
-from tests.conftest import Account, assert_problem
+from tests.conftest import Account, api_client, assert_problem
 from tests.users.test_router import log_in
 
 
@@ -61,3 +64,64 @@ async def test_a_burst_of_concurrent_guesses_gets_only_ten_checked(
     statuses = [response.status_code for response in responses]
     assert statuses.count(401) == 10
     assert statuses.count(429) == 20
+
+
+# Shared through Redis (LOGIN_LIMIT_STORAGE=async+redis://...): several workers count one username's
+# failures together. Two apps stand for two workers: each has its own LoginLimit and storage client.
+REDIS_URL = "async+redis://127.0.0.1:6379"
+# Nothing listens on port 1: a Redis that is down.
+REDIS_DOWN_URL = "async+redis://127.0.0.1:1"
+
+
+def redis_is_up() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+def limited_to(settings: Settings, storage: str, failures: int = 3) -> Settings:
+    return settings.model_copy(update={"login_limit_storage": storage, "login_failures_per_minute": failures})
+
+
+async def test_workers_sharing_redis_count_failed_logins_together(settings: Settings) -> None:
+    if not redis_is_up():
+        pytest.skip("no Redis at 127.0.0.1:6379 to share the login limit through")
+    shared = limited_to(settings, REDIS_URL)
+    username = f"shared-{uuid.uuid4().hex[:12]}"  # this run's own key in a Redis others use too
+    async with api_client(shared) as first_worker, api_client(shared) as second_worker:
+        failures = [
+            await log_in(first_worker, username, "wrong guess"),
+            await log_in(second_worker, username, "wrong guess"),
+            await log_in(first_worker, username, "wrong guess"),
+        ]
+        limited = await log_in(second_worker, username, "wrong guess")
+
+    assert [response.status_code for response in failures] == [401, 401, 401]
+    assert_problem(limited, 429)
+
+
+async def test_workers_counting_in_memory_each_count_their_own(settings: Settings) -> None:
+    # Why a deployment with several workers sets LOGIN_LIMIT_STORAGE: the default counts per process.
+    alone = limited_to(settings, "async+memory://")
+    async with api_client(alone) as first_worker, api_client(alone) as second_worker:
+        for _ in range(3):
+            await log_in(first_worker, "per-process", "wrong guess")
+        elsewhere = await log_in(second_worker, "per-process", "wrong guess")
+
+    assert elsewhere.status_code == 401
+
+
+async def test_with_the_shared_limit_down_logins_are_503_and_notes_keep_working(
+    settings: Settings, alice: Account
+) -> None:
+    down = limited_to(settings, REDIS_DOWN_URL)
+    async with api_client(down) as anonymous_client, api_client(down, alice) as alice_client:
+        login = await log_in(anonymous_client, alice.username, alice.password)
+        created = await alice_client.post("/notes", json={"title": "Redis is down"})
+        listed = await alice_client.get("/notes")
+
+    problem = assert_problem(login, 503)
+    assert "logins" in problem["detail"]
+    assert int(login.headers["retry-after"]) >= 1
+    assert created.status_code == 201
+    assert [note["title"] for note in listed.json()["items"]] == ["Redis is down"]
