@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     # connection is missing on the next) and no startup `server_settings` (PgBouncer refuses startup
     # parameters it does not know). See docs/scaling.md.
     db_pgbouncer: bool = False
+    # Streaming replicas of DATABASE_URL's server, comma-separated URLs of the same form: GET note, list
+    # and search read from one (notes_app/replicas.py). Empty: every query goes to DATABASE_URL.
+    database_replica_urls: str = ""
+    # A replica further behind the primary than this is skipped (reads go to the primary) until it
+    # catches up. A caller's own writes are always read back fresh, whatever the lag.
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0)
+    # Seconds between two checks of each replica's health and lag, per worker.
+    replica_check_seconds: float = Field(default=1.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # Signs access tokens. Required on PostgreSQL; with an SQLite file, one is generated on first start
     # and kept beside the database (see notes_app/users/signing_key.py).
@@ -90,6 +98,10 @@ class Settings(BaseSettings):
     @property
     def dialect(self) -> Dialect:
         return dialect_of(self.database_url)
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [url.strip() for url in self.database_replica_urls.split(",") if url.strip()]
 
 
 def dialect_of(database_url: str) -> Dialect:

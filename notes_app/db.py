@@ -10,7 +10,7 @@ from tortoise.context import get_current_context
 from tortoise.contrib.fastapi import register_tortoise
 from tortoise.exceptions import DBConnectionError
 
-from notes_app.config import Settings
+from notes_app.config import Settings, dialect_of
 from notes_app.postgres_client import BoundedAcquireClient
 
 MODEL_MODULES = [
@@ -36,9 +36,31 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """TORTOISE_ORM for the app, the tests and Aerich alike (Aerich's own table included)."""
-    connection = expand_db_url(settings.database_url)
-    if settings.dialect == "postgres":
-        connection["engine"] = "notes_app.postgres_client"
+    connections = {"default": _connection(settings.database_url, settings, engine="notes_app.postgres_client")}
+    if settings.replica_urls and settings.dialect != "postgres":
+        raise ValueError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
+    for number, url in enumerate(settings.replica_urls):
+        if dialect_of(url) != "postgres":
+            raise ValueError("DATABASE_REPLICA_URLS: each replica is a postgres:// URL")
+        # Tortoise opens a pool on first use only: a replica that is down costs nothing until read from.
+        connections[f"replica_{number}"] = _connection(url, settings, engine="notes_app.replicas")
+    return {
+        "connections": connections,
+        "apps": {
+            "models": {
+                "models": [*MODEL_MODULES, "aerich.models"],
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _connection(url: str, settings: Settings, *, engine: str) -> dict[str, Any]:
+    connection = expand_db_url(url)
+    if dialect_of(url) == "postgres":
+        connection["engine"] = engine
         connection["credentials"].update(
             minsize=settings.db_pool_min,
             maxsize=settings.db_pool_max,
@@ -70,17 +92,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
                 # (`ALTER DATABASE ... SET`, migration 4).
                 server_settings={},
             )
-    return {
-        "connections": {"default": connection},
-        "apps": {
-            "models": {
-                "models": [*MODEL_MODULES, "aerich.models"],
-                "default_connection": "default",
-            }
-        },
-        "use_tz": True,
-        "timezone": "UTC",
-    }
+    return connection
 
 
 def database_pool_stats() -> tuple[int, int] | None:

@@ -27,6 +27,7 @@ from notes_app.sync.delivery import DeliveryPolicy, pending_events, run_deliveri
 from notes_app.sync.metrics import SyncMetrics, WaitersCollector
 from notes_app.sync.notifier import ChangeNotifier
 from notes_app.sync.router import router as sync_router
+from notes_app.replicas import ReplicaRouting, ReplicaSet
 from notes_app.users.credentials import CredentialReader
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.router import router as users_router
@@ -62,6 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     keep_revisions(settings.revisions_per_note)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.replica_urls:
+        # Only with replicas: without them no request pays for routing (notes_app/replicas.py).
+        replicas = ReplicaSet(
+            aliases=[f"replica_{number}" for number in range(len(settings.replica_urls))],
+            max_lag=settings.replica_max_lag_seconds,
+            check_interval=settings.replica_check_seconds,
+            signing_key=signing_key(settings).encode(),
+        )
+        app.add_middleware(ReplicaRouting, replicas=replicas)
     # Added last, so outermost: a 413 from the body limit gets an id, a log line and a count too.
     app.state.metrics_registry = CollectorRegistry()
     app.state.metrics_registry.register(PoolCollector(database_pool_stats))

@@ -12,6 +12,7 @@ Upstream, compiled queries (tortoise-orm PR #2131) would make this module unnece
 from tortoise import BaseDBAsyncClient
 
 from notes_app.notes.models import Note
+from notes_app.replicas import read_connection
 from notes_app.users.credentials import Caller
 
 # Placeholder values: where each lands in the builder's parameter list shows where each real value goes.
@@ -41,7 +42,8 @@ def _compile_select_owned_note(connection: BaseDBAsyncClient, *, session: bool) 
 
 
 async def select_owned_note(*, note_id: int, caller: Caller) -> Note | None:
-    connection = Note._meta.db
+    # A replica for GET when one is configured and fresh enough (notes_app/replicas.py); else the primary.
+    connection = read_connection() or Note._meta.db
     key = (connection.capabilities.dialect, caller.session_id is not None)
     if (compiled := _select_owned_note.get(key)) is None:
         compiled = _select_owned_note[key] = _compile_select_owned_note(connection, session=key[1])

@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import Cursor, CursorSigner, Sort, SortName, cursor_key
+from notes_app.replicas import read_connection
 from notes_app.sql import Sql
 from notes_app.users.credentials import Caller, ensure_alive
 
@@ -75,9 +76,11 @@ def page_query(*, caller: Caller, filters: NoteFilters, sort: Sort, limit: int, 
     exists, without a COUNT. It finds notes only while the caller's session or token is alive."""
     dialect = Note._meta.db.capabilities.dialect
     # Live notes only; the listing and search indexes are partial on exactly this condition.
-    query = Note.filter(
-        filters.as_query(dialect), caller.alive(), owner_id=caller.id, deleted_at__isnull=True
-    ).order_by(*sort.order_by)
+    query = (
+        Note.filter(filters.as_query(dialect), caller.alive(), owner_id=caller.id, deleted_at__isnull=True)
+        .order_by(*sort.order_by)
+        .using_db(read_connection())  # a replica for GET when one is configured (notes_app/replicas.py)
+    )
     if after is not None:
         query = query.filter(sort.after(after))
     return query.limit(limit + 1)
