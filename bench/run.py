@@ -27,13 +27,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import jwt
 from harness import db, fanout, notes_api, procstats, report, smoke
 from harness.client import Client
 from harness.server import Server
 from harness.wrk import WrkResult, run_wrk
+
+if TYPE_CHECKING:
+    from tests.pgbouncer import PgBouncer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -55,6 +58,7 @@ class App:
     workers: int = 1
     only: tuple[str, ...] | None = None  # the workloads it is measured on, when not all
     jwt: bool = False  # wants a bearer token signed with JWT_SECRET (apps/_features.py)
+    pgbouncer: bool = False  # reaches PostgreSQL through PgBouncer in transaction mode (DB_PGBOUNCER=true)
 
 
 APPS = {
@@ -66,7 +70,10 @@ APPS = {
         App("tortoise_naive", "apps.tortoise_naive:app", "baseline"),
         App("notes_app", "notes_app.main:app", "notes_app"),
         # The second figure: the same GET with two uvicorn worker processes.
-        App("notes_app_2w", "notes_app.main:app", "notes_app", workers=2, only=("get",)),
+        App("notes_app_2w", "notes_app.main:app", "notes_app", workers=2, only=("get", "list", "post")),
+        # The same app behind PgBouncer (transaction mode): the price of no prepared-statement cache and
+        # one more hop, against notes_app's figures from the same run.
+        App("notes_app_pgbouncer", "notes_app.main:app", "notes_app", pgbouncer=True, only=("get", "list", "post")),
     )
 }
 
@@ -131,8 +138,12 @@ class NotesAppState:
 def app_env(app: App, args: argparse.Namespace, state: NotesAppState) -> dict[str, str]:
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if app.kind == "notes_app":
+        url = db.tortoise_url(db.NOTES_DB)
+        if app.pgbouncer:
+            url = pgbouncer(args).url(url)
+            env.update(DB_PGBOUNCER="true")
         env.update(
-            DATABASE_URL=db.tortoise_url(db.NOTES_DB),
+            DATABASE_URL=url,
             # With PostgreSQL, notes_app (with accounts) refuses to start without a signing key.
             SECRET_KEY=state.secret_key,
             # min = max, like the baselines' pools: no connection is opened during a measured run.
@@ -142,6 +153,22 @@ def app_env(app: App, args: argparse.Namespace, state: NotesAppState) -> dict[st
     else:
         env.update(DATABASE_URL=db.dsn(db.BASELINE_DB), POOL_SIZE=str(args.pool_size), JWT_SECRET=JWT_SECRET)
     return env
+
+
+_pgbouncer: "PgBouncer | None" = None
+
+
+def pgbouncer(args: argparse.Namespace) -> "PgBouncer":
+    """The run's one PgBouncer (tests/pgbouncer.py: the Debian binary, transaction mode), started on first
+    use with as many server connections as the app's pool, and stopped when the run ends."""
+    global _pgbouncer
+    if _pgbouncer is None:
+        sys.path.insert(0, str(ROOT))
+        from tests.pgbouncer import PgBouncer  # imported here: the project root is not on the path before
+
+        _pgbouncer = PgBouncer(db.tortoise_url(db.NOTES_DB), pool_size=args.pool_size)
+        _pgbouncer.start()
+    return _pgbouncer
 
 
 def start(app: App, args: argparse.Namespace, state: NotesAppState) -> Server:
@@ -450,6 +477,14 @@ def main() -> None:
     for old_log in RESULTS.glob("*.log"):  # servers' logs of the previous run (notes_app logs every request)
         old_log.unlink()
     started = time.time()
+    try:
+        run(args, started)
+    finally:
+        if _pgbouncer is not None:
+            _pgbouncer.close()
+
+
+def run(args: argparse.Namespace, started: float) -> None:
     state = prepare(args)
     plan = {name: workloads_of(APPS[name], args, state) for name in args.apps}
     n_runs = args.rounds * sum(len(w) for w in plan.values())
