@@ -36,14 +36,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """TORTOISE_ORM for the app, the tests and Aerich alike (Aerich's own table included)."""
-    connections = {"default": _connection(settings.database_url, settings, engine="notes_app.postgres_client")}
-    if settings.replica_urls and settings.dialect != "postgres":
-        raise ValueError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
-    for number, url in enumerate(settings.replica_urls):
-        if dialect_of(url) != "postgres":
-            raise ValueError("DATABASE_REPLICA_URLS: each replica is a postgres:// URL")
-        # Tortoise opens a pool on first use only: a replica that is down costs nothing until read from.
-        connections[f"replica_{number}"] = _connection(url, settings, engine="notes_app.replicas")
+    connections = {"default": connection_config(settings.database_url, settings, engine="notes_app.postgres_client")}
     return {
         "connections": connections,
         "apps": {
@@ -57,7 +50,8 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _connection(url: str, settings: Settings, *, engine: str) -> dict[str, Any]:
+def connection_config(url: str, settings: Settings, *, engine: str) -> dict[str, Any]:
+    """One connection's Tortoise config: engine, credentials and the pool's settings."""
     connection = expand_db_url(url)
     if dialect_of(url) == "postgres":
         connection["engine"] = engine

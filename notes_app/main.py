@@ -37,11 +37,13 @@ from notes_app.users.tokens import TokenIssuer
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Only with replicas: without them no request pays for routing (notes_app/replicas.py).
+    replicas = replica_set(settings) if settings.replica_urls else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Runs inside the ORM's lifespan (register_tortoise wraps this one), so the tasks have the
-        # database from their first run to their cancellation.
+        # database from their first run to their cancellation, and the replicas' pools close first.
         policy = DeliveryPolicy.from_settings(settings)
 
         def deliveries(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             notifier: ChangeNotifier = app.state.change_notifier
             await notifier.close()  # the long polls' LISTEN connection
+            if replicas is not None:
+                await replicas.close()
 
     app = FastAPI(
         title="notes_app",
@@ -63,14 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     keep_revisions(settings.revisions_per_note)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    if settings.replica_urls:
-        # Only with replicas: without them no request pays for routing (notes_app/replicas.py).
-        replicas = ReplicaSet(
-            aliases=[f"replica_{number}" for number in range(len(settings.replica_urls))],
-            max_lag=settings.replica_max_lag_seconds,
-            check_interval=settings.replica_check_seconds,
-            signing_key=signing_key(settings).encode(),
-        )
+    if replicas is not None:
         app.add_middleware(ReplicaRouting, replicas=replicas)
     # Added last, so outermost: a 413 from the body limit gets an id, a log line and a count too.
     app.state.metrics_registry = CollectorRegistry()
@@ -114,6 +111,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     register_database(app, settings)
     return app
+
+
+def replica_set(settings: Settings) -> ReplicaSet:
+    return ReplicaSet(
+        urls=settings.replica_urls,
+        settings=settings,
+        max_lag=settings.replica_max_lag_seconds,
+        check_interval=settings.replica_check_seconds,
+        signing_key=signing_key(settings).encode(),
+    )
 
 
 app = create_app()

@@ -6,6 +6,9 @@ slightly old data calls it (`Note.filter(...).using_db(read_connection())`); eve
 statement in a write's transaction, uses the primary as before. With no replica configured nothing is
 installed: `read_connection()` is always None and no request runs any extra statement.
 
+- The replicas' pools are not Tortoise connections (`in_transaction()` without a name would then refuse
+  to guess among several): each `ReplicaClient` is made and closed here, and used only through
+  `using_db(read_connection())`. Each opens its pool on first use.
 - Which requests: GET and HEAD only (`ReplicaRouting`, a pure ASGI middleware), so nothing in a write's
   request reads from a replica.
 - Read-your-writes: a successful write answers with a short-lived signed cookie holding the primary's WAL
@@ -36,7 +39,8 @@ from typing import Any, TypeVar
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import BaseDBAsyncClient, connections
 
-from notes_app.db import DATABASE_UNAVAILABLE
+from notes_app.config import Settings, dialect_of
+from notes_app.db import DATABASE_UNAVAILABLE, connection_config
 from notes_app.postgres_client import BoundedAcquireClient
 
 logger = logging.getLogger(__name__)
@@ -60,21 +64,20 @@ def parse_lsn(text: str) -> int:
     return (int(high, 16) << 32) | int(low, 16)
 
 
-# Set by ReplicaSet on each replica client: called when a replica fails in the middle of a request.
-_on_replica_failure: dict[str, Callable[[str, Exception], None]] = {}
-
-
 class ReplicaClient(BoundedAcquireClient):
     """A replica's pool. A read that fails because the replica is unreachable (connection refused,
     lost, or the pool's acquire timeout) runs again on the primary, and the replica is skipped from
     then on until its next good check."""
 
+    def __init__(self, *, on_failure: Callable[[str, Exception], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_failure = on_failure
+
     async def _on_primary(self, operation: Callable[[BaseDBAsyncClient], Awaitable[T]], first: Awaitable[T]) -> T:
         try:
             return await first
         except DATABASE_UNAVAILABLE as error:
-            if callback := _on_replica_failure.get(self.connection_name):
-                callback(self.connection_name, error)
+            self.on_failure(self.connection_name, error)
             return await operation(connections.get(PRIMARY_ALIAS))
 
     async def execute_query(self, query: str, values: list[Any] | None = None) -> tuple[int, list[dict[Any, Any]]]:
@@ -96,9 +99,6 @@ class ReplicaClient(BoundedAcquireClient):
         return parse_lsn(rows[0]["lsn"])
 
 
-client_class = ReplicaClient
-
-
 @dataclass
 class _Replica:
     alias: str
@@ -110,7 +110,8 @@ class _Replica:
 
 @dataclass
 class ReplicaSet:
-    aliases: list[str]
+    urls: list[str]
+    settings: Settings
     max_lag: float
     check_interval: float
     signing_key: bytes
@@ -121,10 +122,25 @@ class ReplicaSet:
     _check: asyncio.Task[None] | None = field(init=False, default=None)
     _next: int = field(init=False, default=0)
 
+    _clients: dict[str, ReplicaClient] = field(init=False)
+
     def __post_init__(self) -> None:
-        self._replicas = {alias: _Replica(alias) for alias in self.aliases}
-        for alias in self.aliases:
-            _on_replica_failure[alias] = self._failed
+        if self.settings.dialect != "postgres":
+            raise ValueError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
+        self._replicas, self._clients = {}, {}
+        for number, url in enumerate(self.urls):
+            if dialect_of(url) != "postgres":
+                raise ValueError("DATABASE_REPLICA_URLS: each replica is a postgres:// URL")
+            alias = REPLICA_ALIAS.format(number)
+            credentials = connection_config(url, self.settings, engine=__name__)["credentials"]
+            self._replicas[alias] = _Replica(alias)
+            self._clients[alias] = ReplicaClient(on_failure=self._failed, connection_name=alias, **credentials)
+
+    async def close(self) -> None:
+        if self._check is not None:
+            self._check.cancel()
+        for client in self._clients.values():
+            await client.close()
 
     @property
     def cookie_seconds(self) -> int:
@@ -157,8 +173,7 @@ class ReplicaSet:
         while len(self._samples) > 1 and self._samples[1][0] < now - self.max_lag - self.check_interval:
             self._samples.popleft()
         for replica in self._replicas.values():
-            client = connections.get(replica.alias)
-            assert isinstance(client, ReplicaClient)
+            client = self._clients[replica.alias]
             try:
                 async with asyncio.timeout(max(self.check_interval, 1.0)):
                     replica.replay_lsn = await client.replay_lsn()
@@ -203,8 +218,7 @@ class ReplicaSet:
         if not candidates:
             return None
         self._next += 1
-        chosen: BaseDBAsyncClient = connections.get(candidates[self._next % len(candidates)].alias)
-        return chosen
+        return self._clients[candidates[self._next % len(candidates)].alias]
 
     # The cookie: "<lsn>.<expires>.<HMAC>", so a client can neither forge a position nor keep one forever.
     def _signature(self, payload: str) -> str:

@@ -14,10 +14,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from notes_app.config import Settings
-from notes_app.replicas import COOKIE, parse_lsn
-from tests.conftest import asyncpg_dsn
+from notes_app.main import create_app
+from notes_app.replicas import COOKIE, ReplicaRouting, parse_lsn, read_connection
+from tests.conftest import TEST_SECRET_KEY, asyncpg_dsn
 from tests.replication import ReplicatedClusters, postgres_bin_dir
 from tests.support import run_python
 from tests.test_outage import Server, log_in, start_server
@@ -121,6 +123,9 @@ async def test_a_caller_reads_its_own_writes_while_other_reads_come_from_the_lag
             elsewhere.cookies.set(COOKIE, writer.cookies[COOKIE].replace(".", "0.", 1))
             forged = await elsewhere.get(f"/notes/{note_id}")
             elsewhere.cookies.clear()
+            # A write, and the read of the note it starts with, go to the primary whatever the replica lacks.
+            other_write = await elsewhere.patch(f"/notes/{note_id}", json={"body": "from elsewhere"})
+            elsewhere.cookies.clear()
             replica_behind = not await replica_has_note(clusters, note_id)
             await replayed(clusters)
             other_read_later = await elsewhere.get(f"/notes/{note_id}")
@@ -133,6 +138,7 @@ async def test_a_caller_reads_its_own_writes_while_other_reads_come_from_the_lag
     assert other_read.status_code == 404
     assert other_list.json()["items"] == []
     assert forged.status_code == 404  # an altered position is ignored, not trusted
+    assert other_write.status_code == 200, server.log.read_text()
     assert other_read_later.status_code == 200
 
 
@@ -213,3 +219,23 @@ async def test_a_replica_url_where_nothing_listens_is_skipped_and_logged_once(
 
     assert [read.status_code for read in reads] == [200] * 8
     assert server.output.count("replica replica_0 skipped") == 1, server.output
+
+
+def test_replicas_need_a_postgresql_primary_and_postgresql_replicas(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="needs a PostgreSQL DATABASE_URL"):
+        create_app(Settings(database_url="sqlite://:memory:", database_replica_urls="postgres://r/notes"))
+    with pytest.raises(ValueError, match="each replica is a postgres:// URL"):
+        create_app(
+            Settings(
+                database_url="postgres://p/notes",
+                database_replica_urls="sqlite://replica.db",
+                secret_key=SecretStr(TEST_SECRET_KEY),
+            )
+        )
+
+
+def test_without_replicas_nothing_routes_reads(settings: Settings) -> None:
+    # The hot path stays as it was: no routing middleware, and reads use the default connection.
+    app = create_app(settings)
+    assert not any(middleware.cls is ReplicaRouting for middleware in app.user_middleware)
+    assert read_connection() is None
