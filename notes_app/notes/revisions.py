@@ -16,6 +16,7 @@ from tortoise import BaseDBAsyncClient
 
 from notes_app.errors import ProblemError
 from notes_app.notes.models import MAX_VERSION, Note, NoteRevision
+from notes_app.replicas import read_connection
 
 PRUNE_EVERY = 16
 
@@ -86,7 +87,9 @@ async def list_revisions(*, note: Note, limit: int, before: int | None) -> tuple
     query = NoteRevision.filter(note_id=note.id, version__gte=_oldest_kept(note), version__lte=note.version)
     if before is not None:
         query = query.filter(version__lt=before)
-    revisions = await query.order_by("-version").limit(limit + 1)
+    # A replica on GET (notes_app/replicas.py): a note's revisions commit with its versions, so a replica
+    # that served the note has them.
+    revisions = await query.order_by("-version").limit(limit + 1).using_db(read_connection())
     if len(revisions) <= limit:
         return revisions, None
     revisions = revisions[:limit]
@@ -97,7 +100,7 @@ async def find_revision(*, note: Note, version: int) -> NoteRevision:
     """The revision of `version`, if the history keeps it; 404 otherwise (also for versions that
     cannot exist: 0, negative, or beyond the note's)."""
     if is_kept(note, version):
-        revision = await NoteRevision.get_or_none(note_id=note.id, version=version)
+        revision = await NoteRevision.get_or_none(note_id=note.id, version=version, using_db=read_connection())
         if revision is not None:
             return revision
     raise RevisionNotFound(note.id, version)
@@ -109,7 +112,10 @@ async def find_revisions(*, note: Note, versions: Iterable[int]) -> dict[int, No
     for version in wanted:
         if not is_kept(note, version):
             raise RevisionNotFound(note.id, version)
-    found = {revision.version: revision for revision in await NoteRevision.filter(note_id=note.id, version__in=wanted)}
+    found = {
+        revision.version: revision
+        for revision in await NoteRevision.filter(note_id=note.id, version__in=wanted).using_db(read_connection())
+    }
     for version in wanted:
         if version not in found:
             raise RevisionNotFound(note.id, version)
