@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # connection is missing on the next) and no startup `server_settings` (PgBouncer refuses startup
     # parameters it does not know). See docs/scaling.md.
     db_pgbouncer: bool = False
+    # Where the change feed's one LISTEN connection per process goes. LISTEN is session state, which a
+    # PgBouncer in transaction mode cannot keep: behind one, point this at PostgreSQL itself.
+    # Empty: DATABASE_URL.
+    database_listen_url: str = ""
     # Streaming replicas of DATABASE_URL's server, comma-separated URLs of the same form: GET note, list
     # and search read from one (notes_app/replicas.py). Empty: every query goes to DATABASE_URL.
     database_replica_urls: str = ""
@@ -98,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def dialect(self) -> Dialect:
         return dialect_of(self.database_url)
+
+    @property
+    def listen_url(self) -> str:
+        return self.database_listen_url or self.database_url
 
     @property
     def replica_urls(self) -> list[str]:

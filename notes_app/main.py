@@ -23,11 +23,11 @@ from notes_app.notes.router import router as notes_router
 from notes_app.notes.trash_router import router as trash_router
 from notes_app.observability import RequestObservability, configure_access_log
 from notes_app.openapi import install_openapi
+from notes_app.replicas import ReplicaRouting, ReplicaSet
 from notes_app.sync.delivery import DeliveryPolicy, pending_events, run_deliveries
 from notes_app.sync.metrics import SyncMetrics, WaitersCollector
 from notes_app.sync.notifier import ChangeNotifier
 from notes_app.sync.router import router as sync_router
-from notes_app.replicas import ReplicaRouting, ReplicaSet
 from notes_app.users.credentials import CredentialReader
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.router import router as users_router
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics_registry = CollectorRegistry()
     app.state.metrics_registry.register(PoolCollector(database_pool_stats))
     app.state.change_notifier = ChangeNotifier(
-        database_url=settings.database_url,
+        database_url=settings.listen_url,
         dialect=settings.dialect,
         max_waiters_per_user=settings.feed_max_waiters_per_user,
     )
