@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Seconds between two checks of each replica's health and lag, per worker.
     replica_check_seconds: float = Field(default=1.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # POST /import's own body limit (a ZIP of a whole vault), instead of max_body_bytes. What the archive
+    # may inflate to is bounded separately (notes_app/transfer/archive.py).
+    max_import_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     # Signs access tokens. Required on PostgreSQL; with an SQLite file, one is generated on first start
     # and kept beside the database (see notes_app/users/signing_key.py).
     secret_key: SecretStr | None = Field(default=None, min_length=32)

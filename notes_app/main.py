@@ -28,6 +28,7 @@ from notes_app.sync.delivery import DeliveryPolicy, pending_events, run_deliveri
 from notes_app.sync.metrics import SyncMetrics, WaitersCollector
 from notes_app.sync.notifier import ChangeNotifier
 from notes_app.sync.router import router as sync_router
+from notes_app.transfer.router import router as transfer_router
 from notes_app.users.credentials import CredentialReader
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.router import router as users_router
@@ -66,7 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     keep_revisions(settings.revisions_per_note)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        # An import carries a whole vault; what it may inflate to is bounded by the import itself.
+        limits_by_path={"/import": settings.max_import_bytes},
+    )
     if replicas is not None:
         app.add_middleware(ReplicaRouting, replicas=replicas)
     # Added last, so outermost: a 413 from the body limit gets an id, a log line and a count too.
@@ -108,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notes_router)
     app.include_router(revisions_router)
     app.include_router(trash_router)
+    app.include_router(transfer_router)
     install_openapi(app)
     register_database(app, settings)
     return app

@@ -1,0 +1,227 @@
+"""Markdown files with YAML front matter: the files export writes and import reads.
+
+An exported file is `---`, the front matter, `---`, then the body exactly as stored. Import reads those
+and what other tools write (Obsidian vaults, Joplin's "Markdown + Front Matter", plain Markdown).
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import yaml
+
+# libyaml's emitter and parser, several times faster than PyYAML's pure-Python ones (an export writes
+# one front matter per note); the pure-Python classes behave the same where libyaml is missing.
+try:
+    from yaml import CSafeDumper as _SafeDumper
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML's wheels ship libyaml
+    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _Quoted(str):
+    """A string value of the front matter, written double-quoted."""
+
+    __slots__ = ()
+
+
+class _FrontMatterDumper(_SafeDumper):
+    pass
+
+
+def _represent_quoted(dumper: _FrontMatterDumper, value: _Quoted) -> yaml.ScalarNode:
+    # Double quotes make every string a string for every reader: plain `true`, `123`, `null`, `yes`,
+    # `0o14` or a date would be read as other types, and YAML 1.1 and 1.2 disagree on some of them.
+    # Control characters, line breaks and characters outside the BMP are written as escapes, which
+    # both versions read back as the same characters. (str(): libyaml wants an exact str.)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+
+
+_FrontMatterDumper.add_representer(_Quoted, _represent_quoted)
+
+# Never fold a long title over several lines: a title is one line of front matter.
+_NO_FOLDING = 2**30
+
+
+def _timestamp(value: datetime) -> str:
+    # The API's form: UTC, six fractional digits, `Z`.
+    return value.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
+
+
+def render_note(
+    *,
+    title: str,
+    body: str,
+    tags: list[str],
+    pinned: bool,
+    archived: bool,
+    created_at: datetime,
+    updated_at: datetime,
+) -> bytes:
+    """One note as an exported Markdown file: front matter written by PyYAML, then the body as stored."""
+    front_matter = {
+        "title": _Quoted(title),
+        "tags": [_Quoted(tag) for tag in tags],
+        "pinned": pinned,
+        "archived": archived,
+        "created": _Quoted(_timestamp(created_at)),
+        "updated": _Quoted(_timestamp(updated_at)),
+    }
+    text = yaml.dump(front_matter, Dumper=_FrontMatterDumper, sort_keys=False, allow_unicode=True, width=_NO_FOLDING)
+    return b"---\n" + text.encode() + b"---\n" + body.encode()
+
+
+# The opening `---` must be the file's first line; the block ends at the next `---` (or YAML's `...`)
+# line. A file without both is all body.
+_OPENING = re.compile(r"---[ \t]*\r?\n")
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
+# The first level-one ATX heading, without an optional closing run of `#`.
+_HEADING = re.compile(r"^#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?$", re.MULTILINE)
+_NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+class InvalidNoteFile(Exception):
+    """A file that cannot become a note: `errors` are pydantic-style (loc below the file, msg, type)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["msg"])
+        self.errors = errors
+
+
+def _invalid(field: str, msg: str, kind: str) -> InvalidNoteFile:
+    return InvalidNoteFile([{"loc": [field], "msg": msg, "type": kind}])
+
+
+@dataclass(frozen=True)
+class NoteFile:
+    """What one file says about its note, before the note's own rules are applied."""
+
+    fields: dict[str, Any]  # title, body, tags, and pinned/archived when given: NoteCreate's input
+    created: datetime | None
+    updated: datetime | None
+
+
+def _split(text: str) -> tuple[str | None, str]:
+    opening = _OPENING.match(text)
+    if opening is None:
+        return None, text
+    closing = _CLOSING.search(text, opening.end())
+    if closing is None:
+        return None, text
+    return text[opening.end() : closing.start()], text[closing.end() :]
+
+
+def _load_mapping(block: str) -> Mapping[Any, Any] | None:
+    """The front matter's mapping; None when the block is YAML but not a mapping (then the `---` lines
+    were the body's own, e.g. horizontal rules)."""
+    try:
+        # safe loading only: plain strings, numbers, booleans, dates, lists and mappings, never objects.
+        loaded = yaml.load(block, Loader=_SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        # RecursionError: thousands of nested brackets exhaust the composer's stack.
+        raise _invalid("front matter", "the front matter is not valid YAML", "front_matter_invalid") from None
+    if loaded is None:
+        return {}
+    return loaded if isinstance(loaded, Mapping) else None
+
+
+def _title_from(file: str, front_matter: Mapping[Any, Any], body: str) -> Any:
+    title = front_matter.get("title")
+    if isinstance(title, int | float) and not isinstance(title, bool):
+        return str(title)  # `title: 2024` written by hand; our own export quotes it
+    if isinstance(title, date) and not isinstance(title, datetime):
+        return title.isoformat()  # a daily note's `title: 2024-01-31`
+    if title is not None and not (isinstance(title, str) and not title.strip()):
+        return title  # anything else that is not a string fails the note's own rules
+    heading = _HEADING.search(body)
+    if heading is not None and heading.group(1).strip():
+        return heading.group(1)
+    name = file.replace("\\", "/").rsplit("/", 1)[-1]
+    for suffix in _NOTE_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _tags_from(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):  # "a, b, c"
+        value = value.split(",")
+    if not isinstance(value, list):
+        return value  # refused by the note's rules: a list of tags
+    # Obsidian users write tags as in the body, `#project`; the `#` is not part of the name.
+    return [tag.strip().removeprefix("#") if isinstance(tag, str) else tag for tag in value if tag != ""]
+
+
+_TIMESTAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
+
+
+def _timestamp_from(field: str, value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment: datetime | None = None
+    if isinstance(value, datetime):  # YAML 1.1 reads `2021-05-01 16:40:00Z` as a timestamp itself
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    elif isinstance(value, str):
+        moment = _parse_timestamp_text(value.strip())
+    if moment is None:
+        raise _invalid(
+            field,
+            "not a timestamp: use RFC 3339 (2026-11-24T23:40:00Z) or another ISO 8601 form",
+            "timestamp_invalid",
+        )
+    try:
+        # Without a zone, UTC: the server has no local time of the writer's to assume.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+01:00 is before the first UTC instant
+        raise _invalid(field, "the timestamp is out of range", "timestamp_invalid") from None
+
+
+def _parse_timestamp_text(text: str) -> datetime | None:
+    # ISO 8601 and RFC 3339 in their common forms: `T` or space, with or without seconds, fractions and
+    # zone (`Z` included), as Joplin (`2021-05-01 16:40Z`) and Obsidian (`2024-01-31T10:00`) write them.
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for pattern in _TIMESTAMP_FORMATS:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    try:
+        return parsedate_to_datetime(text)  # RFC 2822, e.g. "Tue, 01 Dec 2026 22:00:00 +0000"
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def read_note_file(file: str, text: str) -> NoteFile:
+    """The note a Markdown file describes. Raises InvalidNoteFile for front matter it cannot read;
+    the note's own rules (lengths, tags) are applied by the caller."""
+    text = text.removeprefix("\ufeff")  # a byte order mark, as Windows editors write it
+    block, body = _split(text)
+    front_matter = _load_mapping(block) if block is not None else {}
+    if front_matter is None:
+        front_matter, body = {}, text
+    fields: dict[str, Any] = {
+        "title": _title_from(file, front_matter, body),
+        "body": body,
+        "tags": _tags_from(front_matter.get("tags")),
+    }
+    for flag in ("pinned", "archived"):
+        if front_matter.get(flag) is not None:
+            fields[flag] = front_matter[flag]
+    created = _timestamp_from("created", front_matter.get("created"))
+    updated = _timestamp_from("updated", front_matter.get("updated"))
+    return NoteFile(fields=fields, created=created, updated=updated)
+
+
+def is_note_file(name: str) -> bool:
+    return name.lower().endswith(_NOTE_SUFFIXES)

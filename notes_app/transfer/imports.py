@@ -1,0 +1,132 @@
+"""POST /import, free of HTTP: read everything, validate everything, then write it all in one transaction."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import anyio.to_thread
+from pydantic import ValidationError
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from notes_app.errors import ProblemError
+from notes_app.notes.bulk_insert import BATCH_SIZE, insert_notes
+from notes_app.notes.changes import ChangeKind, record_changes
+from notes_app.notes.models import Note
+from notes_app.notes.schemas import NoteCreate
+from notes_app.transfer.archive import MAX_NOTE_FILE_BYTES, UploadedFile, read_archive
+from notes_app.transfer.frontmatter import InvalidNoteFile, read_note_file
+from notes_app.users.service import account_gone
+
+# The problem lists this many invalid files at most: enough to fix a batch of them, bounded for a
+# 10,000-file archive where every file is wrong.
+MAX_REPORTED_ERRORS = 100
+
+
+class UploadKind(Enum):
+    ZIP = "zip"
+    MARKDOWN = "markdown"
+
+
+class InvalidImport(ProblemError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class ImportedNote:
+    file: str
+    data: NoteCreate
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    notes: list[ImportedNote]
+    skipped: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    items: list[tuple[str, int]]  # (file, id) in the order of the upload
+    skipped: list[tuple[str, str]]  # (file, reason)
+
+
+def _problem_errors(file: str, errors: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{"loc": ["body", file, *error["loc"]], "msg": error["msg"], "type": error["type"]} for error in errors]
+
+
+def _read_note(upload: UploadedFile, *, now: datetime) -> ImportedNote:
+    try:
+        text = upload.data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidNoteFile([{"loc": [], "msg": "the file is not UTF-8 text", "type": "unicode_invalid"}]) from None
+    note_file = read_note_file(upload.name, text)
+    try:
+        data = NoteCreate.model_validate(note_file.fields)
+    except ValidationError as exc:
+        raise InvalidNoteFile([dict(error) for error in exc.errors()]) from None
+    created = note_file.created or now
+    return ImportedNote(upload.name, data, created_at=created, updated_at=note_file.updated or created)
+
+
+def plan_import(*, body: bytes, kind: UploadKind, file_name: str, now: datetime) -> ImportPlan:
+    """Every note the upload holds, validated by the rules of note input; nothing is written. Raises
+    InvalidImport (422) naming every invalid file, or the archive's own errors (413, 422).
+    CPU-bound (inflating, decoding, YAML, validation): call it in a worker thread."""
+    if kind is UploadKind.ZIP:
+        contents = read_archive(body)
+        uploads, skipped, oversized = contents.files, contents.skipped, contents.oversized
+    else:
+        uploads, skipped, oversized = [UploadedFile(file_name, body)], [], []
+    errors: list[dict[str, Any]] = []
+    for name in oversized:
+        errors += _problem_errors(
+            name, [{"loc": [], "msg": f"over {MAX_NOTE_FILE_BYTES} bytes: too long for a note", "type": "too_long"}]
+        )
+    notes: list[ImportedNote] = []
+    for upload in uploads:
+        try:
+            notes.append(_read_note(upload, now=now))
+        except InvalidNoteFile as exc:
+            errors += _problem_errors(upload.name, exc.errors)
+    if errors:
+        first = errors[0]
+        field = ".".join(str(part) for part in first["loc"][2:])
+        raise InvalidImport(
+            f"{first['loc'][1]}: {field + ': ' if field else ''}{first['msg']} (nothing was imported)",
+            errors=errors[:MAX_REPORTED_ERRORS],
+        )
+    return ImportPlan(notes=notes, skipped=skipped)
+
+
+async def import_notes(*, owner_id: int, body: bytes, kind: UploadKind, file_name: str) -> ImportResult:
+    """Read and validate the upload in a worker thread (the event loop keeps serving other requests),
+    then write every note in one transaction, or none."""
+    now = datetime.now(UTC)
+    plan = await anyio.to_thread.run_sync(lambda: plan_import(body=body, kind=kind, file_name=file_name, now=now))
+    notes = [
+        Note(
+            owner_id=owner_id,
+            **imported.data.model_dump(),
+            created_at=imported.created_at,
+            updated_at=imported.updated_at,
+        )
+        for imported in plan.notes
+    ]
+    try:
+        async with in_transaction() as connection:
+            # Batch by batch, so each trace is one statement per batch too (and within the limits on
+            # parameters per statement).
+            for start in range(0, len(notes), BATCH_SIZE):
+                batch = notes[start : start + BATCH_SIZE]
+                await insert_notes(connection=connection, notes=batch)
+                await record_changes(connection=connection, notes=batch, kind=ChangeKind.CREATED)
+    except IntegrityError:
+        raise account_gone() from None  # the owner's foreign key: the account no longer exists
+    return ImportResult(
+        items=[(imported.file, note.id) for imported, note in zip(plan.notes, notes, strict=True)],
+        skipped=plan.skipped,
+    )
