@@ -11,13 +11,14 @@ from notes_app.users.dependencies import refuses_read_only_tokens
 
 
 def _problem_media_types(document: dict[str, Any]) -> None:
-    # FastAPI files every declared response body under application/json; errors are problem+json.
+    # FastAPI files every declared response body under the route's media type (application/json, or
+    # application/zip for GET /export); errors are problem+json.
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
-                if status[0] in "45" and "application/json" in content:
-                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                if status[0] in "45" and len(content) == 1 and PROBLEM_MEDIA_TYPE not in content:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: content.popitem()[1]}
 
 
 def _document_write_scope(app: FastAPI, document: dict[str, Any]) -> None:

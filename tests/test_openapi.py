@@ -80,6 +80,8 @@ def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any])
         ("GET", "/webhooks"): {"200", "401", "503"},
         ("DELETE", "/webhooks/{webhook_id}"): {"204", "401", "403", "404", "422", "503"},
         ("GET", "/webhooks/{webhook_id}/deliveries"): {"200", "401", "404", "422", "503"},
+        ("GET", "/export"): {"200", "401", "503"},
+        ("POST", "/import"): {"201", "401", "413", "415", "422", "503"},
     }
 
     documented = {(method, path): set(op["responses"]) for method, path, op in operations(document)}
@@ -145,7 +147,7 @@ def test_note_routes_declare_bearer_security(document: dict[str, Any]) -> None:
     schemes = document["components"]["securitySchemes"]
     assert [scheme["type"] for scheme in schemes.values()] == ["oauth2"]
     for method, path, operation in operations(document):
-        if path.startswith(("/notes", "/users/me", "/auth/logout")):
+        if path.startswith(("/notes", "/users/me", "/auth/logout", "/export", "/import")):
             assert operation.get("security"), (method, path)
 
 

@@ -1,0 +1,250 @@
+"""GET /export: every note of the caller as Markdown with front matter, in a ZIP streamed as it is written."""
+
+import asyncio
+import os
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+import notes_app.transfer.export as export
+from notes_app.config import Settings
+from notes_app.main import create_app
+from tests.conftest import Account, assert_problem, create_note
+from tests.transfer.support import read_zip
+
+PATIENCE = 30
+
+
+def _front_matter(content: bytes) -> tuple[str, bytes]:
+    assert content.startswith(b"---\n")
+    block, body = content[4:].split(b"\n---\n", 1)
+    return block.decode() + "\n", body
+
+
+async def test_export_is_an_attachment_named_for_the_user_and_the_utc_date(client: httpx.AsyncClient) -> None:
+    response = await client.get("/export")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert response.headers["content-disposition"] == f'attachment; filename="notes-alice-{today}.zip"'
+    assert read_zip(response.content) == {}  # no notes: an empty, valid archive
+
+
+async def test_each_note_is_front_matter_then_its_body_byte_for_byte(client: httpx.AsyncClient) -> None:
+    note = await create_note(client, title="Groceries", body="milk\r\neggs 🥚\n", tags=["home", "todo"], pinned=True)
+
+    files = read_zip((await client.get("/export")).content)
+
+    assert list(files) == ["Groceries.md"]
+    assert (
+        files["Groceries.md"]
+        == (
+            "---\n"
+            'title: "Groceries"\n'
+            "tags:\n"
+            '- "home"\n'
+            '- "todo"\n'
+            "pinned: true\n"
+            "archived: false\n"
+            f'created: "{note["created_at"]}"\n'
+            f'updated: "{note["updated_at"]}"\n'
+            "---\n"
+            "milk\r\neggs 🥚\n"
+        ).encode()
+    )
+
+
+@pytest.mark.parametrize("title", ["true", "123", "null", "yes", "~", "0o14", "1e3", "2026-11-24", "'quoted'", "a: b"])
+async def test_strings_are_quoted_so_yaml_11_and_12_readers_agree(client: httpx.AsyncClient, title: str) -> None:
+    await create_note(client, title=title, body="", tags=["true", "123", "null"])
+
+    [content] = read_zip((await client.get("/export")).content).values()
+    block, _ = _front_matter(content)
+
+    # Every string is double-quoted: no reader resolves a double-quoted scalar to anything but a string.
+    for line in block.splitlines():
+        value = line.split(": ", 1)[1] if ": " in line else line.removeprefix("- ")
+        if value not in ("true", "false", "") and not line.endswith(":"):
+            assert value.startswith('"'), line
+    loaded = yaml.safe_load(block)  # a YAML 1.1 reader
+    assert loaded["title"] == title
+    assert loaded["tags"] == ["123", "null", "true"]
+
+
+async def test_archived_notes_are_exported_and_other_users_notes_are_not(
+    client: httpx.AsyncClient, bob_client: httpx.AsyncClient
+) -> None:
+    await create_note(client, title="Live")
+    await create_note(client, title="Old", archived=True)
+    await create_note(bob_client, title="Bob's")
+
+    files = read_zip((await client.get("/export")).content)
+
+    assert sorted(files) == ["Live.md", "Old.md"]
+    assert b"archived: true" in files["Old.md"]
+
+
+async def test_file_names_are_safe_and_unique(client: httpx.AsyncClient) -> None:
+    titles = ["Same", "same", "SAME", "a/b\\c:d", "CON", "...", "  .hidden  ", "t" * 200, "é" * 150]
+    ids = [(await create_note(client, title=title))["id"] for title in titles]
+
+    names = list(read_zip((await client.get("/export")).content))
+
+    assert names[:3] == ["Same.md", f"same ({ids[1]}).md", f"SAME ({ids[2]}).md"]
+    assert names[3:7] == ["a_b_c_d.md", "_CON.md", "untitled.md", "hidden.md"]
+    assert len({name.casefold() for name in names}) == len(names)
+    assert all(len(name.encode()) <= 255 for name in names)
+    assert names[8] == "é" * 100 + ".md"  # cut at a character boundary, 200 bytes
+
+
+async def test_notes_are_read_in_batches_and_each_exported_once(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
+    reads: list[Any] = []
+    read_batch = export.read_batch
+
+    async def counting(**kwargs: Any) -> Any:
+        reads.append(kwargs["position"])
+        return await read_batch(**kwargs)
+
+    monkeypatch.setattr(export, "read_batch", counting)
+    for n in range(7):
+        await create_note(client, title=f"note {n}", archived=n % 3 == 0)
+
+    files = read_zip((await client.get("/export")).content)
+
+    assert sorted(files) == sorted(f"note {n}.md" for n in range(7))
+    assert len(reads) >= 4  # several batches of live notes, then of archived ones
+
+
+async def test_export_needs_a_token(anonymous: httpx.AsyncClient) -> None:
+    assert_problem(await anonymous.get("/export"), 401)
+
+
+class _RawClient:
+    """Calls the ASGI app directly, to see the response's body messages as the server sends them."""
+
+    def __init__(self, settings: Settings, account: Account) -> None:
+        self.app = create_app(settings)
+        self.account = account
+        self.chunks: list[bytes] = []
+        self.first_chunk = asyncio.Event()
+        self.disconnect = asyncio.Event()
+
+    async def get(self, path: str) -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"notes.test"), (b"authorization", f"Bearer {self.account.token}".encode())],
+            "client": ("127.0.0.1", 1234),
+            "server": ("notes.test", 80),
+        }
+        sent_request = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent_request
+            if not sent_request:
+                sent_request = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await self.disconnect.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                self.chunks.append(message["body"])
+                self.first_chunk.set()
+
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def held_second_batch(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Small batches, and the second one is not read until the returned Event is set."""
+    monkeypatch.setattr(export, "EXPORT_BATCH", 5)
+    release = asyncio.Event()
+    read_batch = export.read_batch
+    calls = 0
+
+    async def held(**kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await release.wait()
+        return await read_batch(**kwargs)
+
+    monkeypatch.setattr(export, "read_batch", held)
+    return release
+
+
+async def _incompressible_notes(client: httpx.AsyncClient, count: int) -> None:
+    # 24 KB of random text each: the first batch (6 notes) fills more than one 64 KiB chunk.
+    for n in range(count):
+        await create_note(client, title=f"random {n}", body=os.urandom(18_000).hex()[:24_000])
+
+
+async def test_the_first_bytes_leave_before_the_second_batch_is_read(
+    client: httpx.AsyncClient, settings: Settings, alice: Account, held_second_batch: asyncio.Event
+) -> None:
+    await _incompressible_notes(client, 12)
+    raw = _RawClient(settings, alice)
+
+    download = asyncio.create_task(raw.get("/export"))
+    try:
+        await asyncio.wait_for(raw.first_chunk.wait(), PATIENCE)
+        assert not download.done()
+    finally:
+        held_second_batch.set()
+    await asyncio.wait_for(download, PATIENCE)
+
+    assert len(read_zip(b"".join(raw.chunks))) == 12
+
+
+def _export_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "notes-export"]
+
+
+async def test_an_abandoned_download_stops_its_thread(
+    client: httpx.AsyncClient, settings: Settings, alice: Account, held_second_batch: asyncio.Event
+) -> None:
+    # Far more chunks than the thread may write ahead: it would wait for room forever if not stopped.
+    await _incompressible_notes(client, 40)
+    raw = _RawClient(settings, alice)
+
+    download = asyncio.create_task(raw.get("/export"))
+    await asyncio.wait_for(raw.first_chunk.wait(), PATIENCE)
+    raw.disconnect.set()  # the client goes away mid-download
+    held_second_batch.set()
+    await asyncio.wait_for(download, PATIENCE)
+
+    for thread in _export_threads():
+        await asyncio.to_thread(thread.join, PATIENCE)
+    assert _export_threads() == []
+
+
+async def test_the_openapi_document_describes_the_zip_and_the_uploads(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    exported = paths["/export"]["get"]["responses"]["200"]
+    assert set(exported["content"]) == {"application/zip"}
+    assert "Content-Disposition" in exported["headers"]
+    uploads = paths["/import"]["post"]["requestBody"]
+    assert uploads["required"] is True
+    assert set(uploads["content"]) == {
+        "application/zip",
+        "application/x-zip-compressed",
+        "text/markdown",
+        "text/x-markdown",
+    }
