@@ -33,6 +33,7 @@ import jwt
 from harness import db, fanout, notes_api, procstats, report, smoke
 from harness.client import Client
 from harness.server import Server
+from harness.transfer import measure_transfer
 from harness.wrk import WrkResult, run_wrk
 
 if TYPE_CHECKING:
@@ -96,6 +97,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pool-size", type=int, default=5, help="database pool of every app (%(default)s)")
     parser.add_argument("--cursor-pages", type=int, default=200, help="list pages walked for cursors")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--no-transfer", dest="transfer", action="store_false",
+                        help="skip the export/import measurement after the rounds")  # fmt: skip
+    parser.add_argument("--import-notes", type=int, default=10_000, help="files in the measured import "
+                        "(%(default)s: the most one archive may hold)")  # fmt: skip
     parser.add_argument("--quiet-pct", type=float, default=10, help="before each run, wait until the "
                         "machine is at most this %% busy ...")  # fmt: skip
     parser.add_argument("--quiet-wait", type=float, default=15, help="... or this many seconds passed")
@@ -412,6 +417,23 @@ def webhook_fanout(args: argparse.Namespace, state: NotesAppState) -> str:
     )
 
 
+def run_transfer(args: argparse.Namespace, state: NotesAppState, out: report.Report) -> None:
+    """GET /export of the whole seeded account, then POST /import of a cut of it: once, after the rounds."""
+    seed = db.seed_notes(args.rows, owner_id=state.owner_id)
+    log(f"transfer: seeded {args.rows:,} notes in {seed.seconds:.1f} s")
+    server = start(APPS["notes_app"], args, state)
+    try:
+        token = notes_api.log_in(Client(server.base)).access_token
+        result = measure_transfer(
+            base=server.base, token=token, pids=server.pids(), expected=args.rows, import_notes=args.import_notes
+        )
+    finally:
+        server.stop()
+    out.transfer = result.lines()
+    for line in out.transfer:
+        log("  " + line.replace("**", ""))
+
+
 # ---------------------------------------------------------------- report set-up lines
 def versions() -> str:
     names = ["fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "asyncpg", "databases",
@@ -527,6 +549,13 @@ def run(args: argparse.Namespace, started: float) -> None:
             out.notes.append(webhook_fanout(args, state))
         except Exception as error:  # the wrk figures above stand without it
             out.failures.append(f"webhook fan-out: {type(error).__name__}: {str(error)[:500]}")
+    if args.transfer and "notes_app" in args.apps and state.accounts:
+        try:
+            run_transfer(args, state, out)
+        except Exception as error:  # the rounds' figures are kept whatever happens here
+            message = f"transfer: {type(error).__name__}: {str(error)[:500]}"
+            log("  " + message)
+            out.failures.append(message)
     out.setup = setup_lines(args, state)
     out.setup["wall time"] = f"{time.time() - started:.0f} s"
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -65,6 +65,7 @@ class Report:
     smoke: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was skipped and why, caveats
     failures: list[str] = field(default_factory=list)
+    transfer: list[str] = field(default_factory=list)  # GET /export and POST /import (harness/transfer.py)
 
 
 def _median(values: Iterable[float]) -> float | None:
@@ -251,6 +252,9 @@ def render(report: Report) -> str:
             lines += _workload_table(report, workload)
     lines += ["## notes_app against the references\n", *_ratio_table(report)]
     lines += ["## notes_app GET: 1 vs 2 uvicorn workers\n", *_workers_figure(report)]
+    if report.transfer:
+        lines += ["## notes_app export and import (measured once, after the rounds)\n"]
+        lines += [*(f"- {line}" for line in report.transfer), ""]
     lines += ["## Smoke checks (run against each app before it is measured)\n"]
     for app in report.apps:
         fails = report.smoke.get(app)
