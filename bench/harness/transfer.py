@@ -88,7 +88,7 @@ def measure_transfer(*, base: str, token: str, pids: list[int], expected: int, i
         exported=len(names),
         export_seconds=export_seconds,
         first_byte_ms=first_byte * 1000,
-        archive_mb=archive.tell() / 1e6,
+        archive_mb=len(archive.getvalue()) / 1e6,
         rss_before_mb=rss_before,
         export_peak_rss_mb=export_rss.peak_kib * 1024 / 1e6,
         imported=min(import_notes, len(names)),

@@ -1,6 +1,7 @@
 """POST /import, free of HTTP: read everything, validate everything, then write it all in one transaction."""
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -8,6 +9,7 @@ from typing import Any
 
 import anyio.to_thread
 from pydantic import ValidationError
+from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -102,11 +104,16 @@ def plan_import(*, body: bytes, kind: UploadKind, file_name: str, now: datetime)
     return ImportPlan(notes=notes, skipped=skipped)
 
 
-async def import_notes(*, owner_id: int, body: bytes, kind: UploadKind, file_name: str) -> ImportResult:
-    """Read and validate the upload in a worker thread (the event loop keeps serving other requests),
-    then write every note in one transaction, or none."""
+async def read_upload(*, body: bytes, kind: UploadKind, file_name: str) -> ImportPlan:
+    """Read and validate the upload in a worker thread, so the event loop keeps serving other requests
+    while an archive is inflated and parsed. Nothing is written."""
     now = datetime.now(UTC)
-    plan = await anyio.to_thread.run_sync(lambda: plan_import(body=body, kind=kind, file_name=file_name, now=now))
+    return await anyio.to_thread.run_sync(lambda: plan_import(body=body, kind=kind, file_name=file_name, now=now))
+
+
+async def write_notes(*, owner_id: int, plan: ImportPlan, connection: BaseDBAsyncClient | None = None) -> ImportResult:
+    """Write every note of the plan, all or none: in `connection`'s transaction when given (the one an
+    Idempotency-Key is recorded in), else in a transaction of its own."""
     notes = [
         Note(
             owner_id=owner_id,
@@ -117,13 +124,13 @@ async def import_notes(*, owner_id: int, body: bytes, kind: UploadKind, file_nam
         for imported in plan.notes
     ]
     try:
-        async with in_transaction() as connection:
+        async with in_transaction() if connection is None else nullcontext(connection) as transaction:
             # Batch by batch, so each trace is one statement per batch too (and within the limits on
             # parameters per statement).
             for start in range(0, len(notes), BATCH_SIZE):
                 batch = notes[start : start + BATCH_SIZE]
-                await insert_notes(connection=connection, notes=batch)
-                await record_changes(connection=connection, notes=batch, kind=ChangeKind.CREATED)
+                await insert_notes(connection=transaction, notes=batch)
+                await record_changes(connection=transaction, notes=batch, kind=ChangeKind.CREATED)
     except IntegrityError:
         raise account_gone() from None  # the owner's foreign key: the account no longer exists
     return ImportResult(
