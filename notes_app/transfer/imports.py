@@ -1,5 +1,6 @@
 """POST /import, free of HTTP: read everything, validate everything, then write it all in one transaction."""
 
+import hashlib
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class ImportedNote:
 class ImportPlan:
     notes: list[ImportedNote]
     skipped: list[tuple[str, str]]
+    # SHA-256 of what was uploaded (kind, file name, bytes): the same upload sent again with the same
+    # Idempotency-Key is the same request.
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,9 @@ def plan_import(*, body: bytes, kind: UploadKind, file_name: str, now: datetime)
             f"{first['loc'][1]}: {field + ': ' if field else ''}{first['msg']} (nothing was imported)",
             errors=errors[:MAX_REPORTED_ERRORS],
         )
-    return ImportPlan(notes=notes, skipped=skipped)
+    digest = hashlib.sha256(f"{kind.value}\0{file_name}\0".encode())
+    digest.update(body)
+    return ImportPlan(notes=notes, skipped=skipped, fingerprint=digest.hexdigest())
 
 
 async def read_upload(*, body: bytes, kind: UploadKind, file_name: str) -> ImportPlan:
