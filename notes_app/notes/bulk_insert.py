@@ -25,7 +25,19 @@ def _columns() -> list[str]:
     return [name for name in Note._meta.fields_db_projection if not Note._meta.fields_map[name].generated]
 
 
+# Built once per dialect and row count (every batch but the last has BATCH_SIZE rows): building a
+# 500-row statement with the query builder costs more than sending it.
+_statements: dict[tuple[str, int, int], str] = {}
+
+
 def _insert_statement(connection: BaseDBAsyncClient, columns: list[str], rows: int) -> str:
+    key = (connection.capabilities.dialect, len(columns), rows)
+    if (statement := _statements.get(key)) is None:
+        statement = _statements[key] = _build_insert_statement(connection, columns, rows)
+    return statement
+
+
+def _build_insert_statement(connection: BaseDBAsyncClient, columns: list[str], rows: int) -> str:
     query = connection.query_class.into(Note._meta.basetable).columns(
         *(Note._meta.fields_db_projection[name] for name in columns)
     )

@@ -40,9 +40,7 @@ class InvalidImport(ProblemError):
 @dataclass(frozen=True)
 class ImportedNote:
     file: str
-    data: NoteCreate
-    created_at: datetime
-    updated_at: datetime
+    note: Note  # not saved yet: built in the worker thread, so the event loop only inserts
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def _problem_errors(file: str, errors: Sequence[Any]) -> list[dict[str, Any]]:
     return [{"loc": ["body", file, *error["loc"]], "msg": error["msg"], "type": error["type"]} for error in errors]
 
 
-def _read_note(upload: UploadedFile, *, now: datetime) -> ImportedNote:
+def _read_note(upload: UploadedFile, *, owner_id: int, now: datetime) -> ImportedNote:
     try:
         text = upload.data.decode("utf-8")
     except UnicodeDecodeError:
@@ -75,10 +73,11 @@ def _read_note(upload: UploadedFile, *, now: datetime) -> ImportedNote:
     except ValidationError as exc:
         raise InvalidNoteFile([dict(error) for error in exc.errors()]) from None
     created = note_file.created or now
-    return ImportedNote(upload.name, data, created_at=created, updated_at=note_file.updated or created)
+    note = Note(owner_id=owner_id, **data.model_dump(), created_at=created, updated_at=note_file.updated or created)
+    return ImportedNote(upload.name, note)
 
 
-def plan_import(*, body: bytes, kind: UploadKind, file_name: str, now: datetime) -> ImportPlan:
+def plan_import(*, owner_id: int, body: bytes, kind: UploadKind, file_name: str, now: datetime) -> ImportPlan:
     """Every note the upload holds, validated by the rules of note input; nothing is written. Raises
     InvalidImport (422) naming every invalid file, or the archive's own errors (413, 422).
     CPU-bound (inflating, decoding, YAML, validation): call it in a worker thread."""
@@ -95,7 +94,7 @@ def plan_import(*, body: bytes, kind: UploadKind, file_name: str, now: datetime)
     notes: list[ImportedNote] = []
     for upload in uploads:
         try:
-            notes.append(_read_note(upload, now=now))
+            notes.append(_read_note(upload, owner_id=owner_id, now=now))
         except InvalidNoteFile as exc:
             errors += _problem_errors(upload.name, exc.errors)
     if errors:
@@ -110,25 +109,19 @@ def plan_import(*, body: bytes, kind: UploadKind, file_name: str, now: datetime)
     return ImportPlan(notes=notes, skipped=skipped, fingerprint=digest.hexdigest())
 
 
-async def read_upload(*, body: bytes, kind: UploadKind, file_name: str) -> ImportPlan:
+async def read_upload(*, owner_id: int, body: bytes, kind: UploadKind, file_name: str) -> ImportPlan:
     """Read and validate the upload in a worker thread, so the event loop keeps serving other requests
     while an archive is inflated and parsed. Nothing is written."""
     now = datetime.now(UTC)
-    return await anyio.to_thread.run_sync(lambda: plan_import(body=body, kind=kind, file_name=file_name, now=now))
+    return await anyio.to_thread.run_sync(
+        lambda: plan_import(owner_id=owner_id, body=body, kind=kind, file_name=file_name, now=now)
+    )
 
 
-async def write_notes(*, owner_id: int, plan: ImportPlan, connection: BaseDBAsyncClient | None = None) -> ImportResult:
+async def write_notes(*, plan: ImportPlan, connection: BaseDBAsyncClient | None = None) -> ImportResult:
     """Write every note of the plan, all or none: in `connection`'s transaction when given (the one an
     Idempotency-Key is recorded in), else in a transaction of its own."""
-    notes = [
-        Note(
-            owner_id=owner_id,
-            **imported.data.model_dump(),
-            created_at=imported.created_at,
-            updated_at=imported.updated_at,
-        )
-        for imported in plan.notes
-    ]
+    notes = [imported.note for imported in plan.notes]
     try:
         async with in_transaction() if connection is None else nullcontext(connection) as transaction:
             # Batch by batch, so each trace is one statement per batch too (and within the limits on
@@ -140,6 +133,6 @@ async def write_notes(*, owner_id: int, plan: ImportPlan, connection: BaseDBAsyn
     except IntegrityError:
         raise account_gone() from None  # the owner's foreign key: the account no longer exists
     return ImportResult(
-        items=[(imported.file, note.id) for imported, note in zip(plan.notes, notes, strict=True)],
+        items=[(imported.file, imported.note.id) for imported in plan.notes],
         skipped=plan.skipped,
     )

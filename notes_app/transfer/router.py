@@ -63,8 +63,9 @@ _UPLOAD: dict[str, Any] = {
     responses={201: {"model": ImportSummary}, **problem_responses(401, 413, 415, 422, 503)},
 )
 async def import_notes(request: Request, upload: ImportUpload, caller: CurrentCaller) -> Response:
-    plan = await imports.read_upload(body=await request.body(), kind=upload.kind, file_name=upload.file_name)
-    result = await imports.write_notes(owner_id=caller.id, plan=plan)
+    body = await request.body()
+    plan = await imports.read_upload(owner_id=caller.id, body=body, kind=upload.kind, file_name=upload.file_name)
+    result = await imports.write_notes(plan=plan)
     summary = {
         "created": len(result.items),
         "items": [{"file": file, "id": note_id} for file, note_id in result.items],
