@@ -14,7 +14,7 @@ import notes_app.transfer.export as export
 from notes_app.config import Settings
 from notes_app.main import create_app
 from tests.conftest import Account, assert_problem, create_note
-from tests.transfer.support import read_zip
+from tests.transfer.support import import_zip, read_zip
 
 PATIENCE = 30
 
@@ -248,3 +248,18 @@ async def test_the_openapi_document_describes_the_zip_and_the_uploads(client: ht
         "text/markdown",
         "text/x-markdown",
     }
+
+
+async def test_notes_older_than_zip_dates_or_beyond_2038_export_with_their_exact_times(
+    client: httpx.AsyncClient,
+) -> None:
+    files = {
+        "old.md": "---\ncreated: 1970-01-01T00:00:00Z\n---\nbefore MS-DOS dates",
+        "future.md": "---\ncreated: 2100-01-01T00:00:00Z\n---\nbeyond 32-bit Unix time",
+    }
+    assert (await import_zip(client, files)).status_code == 201
+
+    exported = read_zip((await client.get("/export")).content)
+
+    assert b'updated: "1970-01-01T00:00:00.000000Z"' in exported["old.md"]
+    assert b'updated: "2100-01-01T00:00:00.000000Z"' in exported["future.md"]
