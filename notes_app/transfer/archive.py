@@ -59,16 +59,30 @@ def _skip_reason(entry: zipfile.ZipInfo) -> str:
     return "not a .md, .markdown or .txt file"
 
 
+def _declared_entries(data: bytes) -> int:
+    """The entry count in the archive's end record, read before zipfile parses the central directory:
+    50 MiB of empty entries is most of a million, each parsed into an object. `_EndRecData` is private
+    but has read the end record (and its ZIP64 form) unchanged for many Python versions."""
+    try:
+        end_record = zipfile._EndRecData(io.BytesIO(data))  # type: ignore[attr-defined]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return 0  # unreadable: ZipFile says so below
+    return int(end_record[zipfile._ECD_ENTRIES_TOTAL]) if end_record else 0  # type: ignore[attr-defined]
+
+
 def read_archive(
     data: bytes, *, max_entries: int = MAX_ENTRIES, max_inflated_bytes: int = MAX_INFLATED_BYTES
 ) -> ArchiveContents:
+    declared_entries = _declared_entries(data)
+    if declared_entries > max_entries:
+        raise ArchiveTooLarge(f"the archive has {declared_entries} entries: at most {max_entries} are allowed")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         raise UnreadableArchive("the body is not a readable ZIP archive") from None
     with archive:
         entries = archive.infolist()
-        if len(entries) > max_entries:
+        if len(entries) > max_entries:  # the end record said otherwise: counted again, as read
             raise ArchiveTooLarge(f"the archive has {len(entries)} entries: at most {max_entries} are allowed")
         if any(entry.flag_bits & _ENCRYPTED for entry in entries):
             raise UnreadableArchive("the archive is encrypted: export it again without a password")

@@ -105,15 +105,27 @@ def _with_limits(**limits: int) -> Callable[[bytes], Any]:
 imports_read_archive = imports.read_archive
 
 
-async def test_more_than_10000_entries_is_413(client: httpx.AsyncClient, opened_members: list[str]) -> None:
+async def test_more_than_10000_entries_is_413_before_the_directory_is_parsed(
+    client: httpx.AsyncClient, opened_members: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Directories and skipped files count: every entry of the archive does.
     files: dict[str, bytes | str] = {f"d{n}/": b"" for n in range(5_000)}
     files |= {f"d{n}/x.png": b"" for n in range(5_000)}
     files["one more.md"] = "x"
+    archive = make_zip(files)
+    parsed: list[int] = []
+    parse = zipfile.ZipFile._RealGetContents  # type: ignore[attr-defined]
 
-    response = await client.post("/import", content=make_zip(files), headers=ZIP)
+    def spy(self: zipfile.ZipFile) -> None:
+        parsed.append(1)
+        parse(self)
+
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", spy)
+
+    response = await client.post("/import", content=archive, headers=ZIP)
 
     assert "10001 entries" in assert_problem(response, 413)["detail"]
+    assert parsed == []  # refused on the end record's count, before a ZipInfo per entry is built
     assert opened_members == []
 
 
