@@ -23,6 +23,7 @@ from notes_app.notes.listing import NoteFilters, page_query
 from notes_app.notes.pagination import SORTS, Cursor
 from notes_app.transfer.filenames import UniqueNames
 from notes_app.transfer.frontmatter import render_note
+from notes_app.users.credentials import Caller, ensure_alive
 
 # Notes per query. A batch of the largest notes (100,000 characters) is ~80 MB of text at most.
 EXPORT_BATCH = 200
@@ -44,13 +45,19 @@ Row = dict[str, Any]
 Position = tuple[bool, Cursor | None]
 
 
-async def read_batch(*, owner_id: int, position: Position) -> list[Row]:
-    """Up to EXPORT_BATCH + 1 notes from `position` (the listing's page query, lookahead included)."""
+async def read_batch(*, caller: Caller, position: Position) -> list[Row]:
+    """Up to EXPORT_BATCH + 1 notes from `position` (the listing's page query, lookahead included). The
+    query finds notes only while the caller's session or token is alive; a batch that ends a pass is
+    therefore followed by a check that it still is, so a credential revoked during a download breaks
+    the download (401 before the first byte, a cut connection after) instead of ending a ZIP early
+    that would look complete."""
     archived, after = position
     query = page_query(
-        owner_id=owner_id, filters=NoteFilters(archived=archived), sort=_ORDER, limit=EXPORT_BATCH, after=after
+        caller=caller, filters=NoteFilters(archived=archived), sort=_ORDER, limit=EXPORT_BATCH, after=after
     )
     rows: list[Row] = await query.values(*_FIELDS)
+    if len(rows) <= EXPORT_BATCH:
+        await ensure_alive(caller)
     return rows
 
 
@@ -89,14 +96,14 @@ def _members(first: list[Row], read_next: Callable[[Position], list[Row]]) -> It
             rows = read_next(position)
 
 
-async def export_archive(*, owner_id: int) -> AsyncIterator[bytes]:
+async def export_archive(*, caller: Caller) -> AsyncIterator[bytes]:
     """Reads the first batch now, so a database that is down is a 503 and not a broken download, and
     returns the archive's chunks."""
-    first = await read_batch(owner_id=owner_id, position=(False, None))
-    return _stream(owner_id=owner_id, first=first)
+    first = await read_batch(caller=caller, position=(False, None))
+    return _stream(caller=caller, first=first)
 
 
-async def _stream(*, owner_id: int, first: list[Row]) -> AsyncIterator[bytes]:
+async def _stream(*, caller: Caller, first: list[Row]) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     chunks: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
     room = threading.Semaphore(_CHUNKS_AHEAD)
@@ -104,7 +111,7 @@ async def _stream(*, owner_id: int, first: list[Row]) -> AsyncIterator[bytes]:
 
     def read_next(position: Position) -> list[Row]:
         # In the worker thread: the query runs on the event loop (the ORM's connections live there).
-        return asyncio.run_coroutine_threadsafe(read_batch(owner_id=owner_id, position=position), loop).result()
+        return asyncio.run_coroutine_threadsafe(read_batch(caller=caller, position=position), loop).result()
 
     def hand_over(item: bytes | BaseException | None) -> None:
         try:

@@ -11,7 +11,7 @@ from notes_app.errors import problem_responses
 from notes_app.transfer import export, imports
 from notes_app.transfer.dependencies import MARKDOWN_MEDIA_TYPES, ZIP_MEDIA_TYPES, ImportUpload
 from notes_app.transfer.schemas import ImportSummary
-from notes_app.users.dependencies import CurrentCaller, CurrentUser
+from notes_app.users.dependencies import CurrentCaller, CurrentUser, TokenCaller
 
 router = APIRouter(tags=["transfer"])
 
@@ -41,8 +41,10 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
         **problem_responses(401, 503),
     },
 )
-async def export_notes(user: CurrentUser) -> ZipResponse:
-    chunks = await export.export_archive(owner_id=user.id)
+async def export_notes(caller: TokenCaller, user: CurrentUser) -> ZipResponse:
+    # The same caller as CurrentUser's (FastAPI solves a dependency once per request); CurrentUser
+    # proves it alive and gives the username for the file name.
+    chunks = await export.export_archive(caller=caller)
     file_name = f"notes-{user.username}-{datetime.now(UTC):%Y-%m-%d}.zip"
     return ZipResponse(chunks, headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 
@@ -62,7 +64,7 @@ _UPLOAD: dict[str, Any] = {
     openapi_extra={"requestBody": _UPLOAD},
     responses={201: {"model": ImportSummary}, **problem_responses(401, 413, 415, 422, 503)},
 )
-async def import_notes(request: Request, upload: ImportUpload, caller: CurrentCaller) -> Response:
+async def import_notes(request: Request, caller: CurrentCaller, upload: ImportUpload) -> Response:
     body = await request.body()
     plan = await imports.read_upload(owner_id=caller.id, body=body, kind=upload.kind, file_name=upload.file_name)
     result = await imports.write_notes(plan=plan)

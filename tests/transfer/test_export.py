@@ -3,6 +3,7 @@
 import asyncio
 import os
 import threading
+import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,9 @@ import yaml
 import notes_app.transfer.export as export
 from notes_app.config import Settings
 from notes_app.main import create_app
-from tests.conftest import Account, assert_problem, create_note
+from notes_app.users.models import UserSession
+from notes_app.users.tokens import InvalidCredentials
+from tests.conftest import Account, api_client, assert_problem, create_note, sign_up
 from tests.transfer.support import import_zip, read_zip
 
 PATIENCE = 30
@@ -263,3 +266,27 @@ async def test_notes_older_than_zip_dates_or_beyond_2038_export_with_their_exact
 
     assert b'updated: "1970-01-01T00:00:00.000000Z"' in exported["old.md"]
     assert b'updated: "2100-01-01T00:00:00.000000Z"' in exported["future.md"]
+
+
+async def test_a_session_ended_during_a_download_breaks_it_instead_of_ending_the_zip_early(
+    settings: Settings, held_second_batch: asyncio.Event
+) -> None:
+    dave = await sign_up(settings, "dave")
+    async with api_client(settings, dave) as dave_client:
+        await _incompressible_notes(dave_client, 12)
+    raw = _RawClient(settings, dave)
+
+    download = asyncio.create_task(raw.get("/export"))
+    try:
+        await asyncio.wait_for(raw.first_chunk.wait(), PATIENCE)
+        await UserSession.filter(id=dave.session_id).delete()  # signed out elsewhere, mid-download
+    finally:
+        held_second_batch.set()
+
+    # The response had started: the server can only cut it (an ASGI server closes the connection), and
+    # the client never receives the closing central directory of a ZIP that would look complete.
+    with pytest.raises(RuntimeError, match="response already started") as failure:
+        await asyncio.wait_for(download, PATIENCE)
+    assert isinstance(failure.value.__cause__, InvalidCredentials)
+    with pytest.raises(zipfile.BadZipFile):
+        read_zip(b"".join(raw.chunks))
