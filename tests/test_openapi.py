@@ -81,7 +81,7 @@ def test_each_route_documents_the_errors_it_can_answer(document: dict[str, Any])
         ("DELETE", "/webhooks/{webhook_id}"): {"204", "401", "403", "404", "422", "503"},
         ("GET", "/webhooks/{webhook_id}/deliveries"): {"200", "401", "404", "422", "503"},
         ("GET", "/export"): {"200", "401", "503"},
-        ("POST", "/import"): {"201", "401", "403", "413", "415", "422", "503"},
+        ("POST", "/import"): {"201", "401", "403", "409", "413", "415", "422", "503"},
     }
 
     documented = {(method, path): set(op["responses"]) for method, path, op in operations(document)}

@@ -6,8 +6,15 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+from tortoise import BaseDBAsyncClient
 
 from notes_app.errors import problem_responses
+from notes_app.idempotency.dependencies import (
+    KEY_IN_USE_HEADERS,
+    REPLAYED_HEADER,
+    IdempotencyKeyHeader,
+    respond_once,
+)
 from notes_app.transfer import export, imports
 from notes_app.transfer.dependencies import MARKDOWN_MEDIA_TYPES, ZIP_MEDIA_TYPES, ImportUpload
 from notes_app.transfer.schemas import ImportSummary
@@ -58,19 +65,37 @@ _UPLOAD: dict[str, Any] = {
 }
 
 
+def _import_responses() -> dict[int | str, dict[str, Any]]:
+    # As POST /notes: a replayed answer is marked, and a key still in use is 409 with Retry-After.
+    responses = problem_responses(401, 409, 413, 415, 422, 503)
+    responses[201] = {"model": ImportSummary, "headers": REPLAYED_HEADER}
+    responses[409] = {**responses[409], "headers": KEY_IN_USE_HEADERS}
+    return responses
+
+
 @router.post(
     "/import",
     status_code=201,
     openapi_extra={"requestBody": _UPLOAD},
-    responses={201: {"model": ImportSummary}, **problem_responses(401, 413, 415, 422, 503)},
+    responses=_import_responses(),
 )
-async def import_notes(request: Request, caller: CurrentCaller, upload: ImportUpload) -> Response:
+async def import_notes(
+    request: Request, caller: CurrentCaller, upload: ImportUpload, idempotency_key: IdempotencyKeyHeader = None
+) -> Response:
     body = await request.body()
+    # Read and checked before the key is taken: a long parse holds no transaction, and an upload that is
+    # refused (not 2xx) leaves the key free, as the contract wants.
     plan = await imports.read_upload(owner_id=caller.id, body=body, kind=upload.kind, file_name=upload.file_name)
-    result = await imports.write_notes(plan=plan)
-    summary = {
-        "created": len(result.items),
-        "items": [{"file": file, "id": note_id} for file, note_id in result.items],
-        "skipped": [{"file": file, "reason": reason} for file, reason in result.skipped],
-    }
-    return Response(orjson.dumps(summary), status_code=201, media_type="application/json")
+
+    async def write(connection: BaseDBAsyncClient | None) -> Response:
+        result = await imports.write_notes(plan=plan, connection=connection)
+        summary = {
+            "created": len(result.items),
+            "items": [{"file": file, "id": note_id} for file, note_id in result.items],
+            "skipped": [{"file": file, "reason": reason} for file, reason in result.skipped],
+        }
+        return Response(orjson.dumps(summary), status_code=201, media_type="application/json")
+
+    return await respond_once(
+        request=request, owner_id=caller.id, key=idempotency_key, fingerprint=plan.fingerprint, write=write
+    )

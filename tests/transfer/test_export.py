@@ -290,3 +290,14 @@ async def test_a_session_ended_during_a_download_breaks_it_instead_of_ending_the
     assert isinstance(failure.value.__cause__, InvalidCredentials)
     with pytest.raises(zipfile.BadZipFile):
         read_zip(b"".join(raw.chunks))
+
+
+async def test_notes_in_the_trash_are_not_exported(client: httpx.AsyncClient) -> None:
+    kept = await create_note(client, title="Kept")
+    trashed = await create_note(client, title="Trashed")
+    assert (await client.delete(f"/notes/{trashed['id']}")).status_code == 204
+
+    files = read_zip((await client.get("/export")).content)
+
+    assert list(files) == ["Kept.md"]
+    assert kept["id"] != trashed["id"]
