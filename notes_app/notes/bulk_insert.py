@@ -20,9 +20,15 @@ BATCH_SIZE = 500
 
 def _columns() -> list[str]:
     # Every field the model writes on insert, without the generated id (PostgreSQL's generated
-    # search_vector is no field). Read when used: foreign key columns (owner_id) join the model's
-    # meta only when Tortoise initialises the models.
-    return [name for name in Note._meta.fields_db_projection if not Note._meta.fields_map[name].generated]
+    # search_vector is no field) and without fields the database fills by its own default (the change
+    # feed's change_seq: a new note holds a DatabaseDefault placeholder there, which has no column value).
+    # Read when used: foreign key columns (owner_id) join the model's meta only when Tortoise
+    # initialises the models.
+    return [
+        name
+        for name, field in ((name, Note._meta.fields_map[name]) for name in Note._meta.fields_db_projection)
+        if not field.generated and not field.has_db_default()
+    ]
 
 
 # Built once per dialect and row count (every batch but the last has BATCH_SIZE rows): building a

@@ -249,6 +249,18 @@ async def test_every_imported_note_is_recorded_as_created_in_the_transaction(
     assert all(in_transaction for _, _, in_transaction in recorded)
 
 
+async def test_imported_notes_reach_the_change_feed(client: httpx.AsyncClient) -> None:
+    # The bulk INSERT leaves change_seq to the database's default; record_changes then stamps it.
+    response = await import_zip(client, {f"{n}.md": f"note {n}" for n in range(3)})
+    assert response.status_code == 201
+
+    feed = await client.get("/notes/changes")
+
+    assert feed.status_code == 200
+    upserted = sorted(change["note"]["id"] for change in feed.json()["changes"] if change["type"] == "upsert")
+    assert upserted == sorted(item["id"] for item in response.json()["items"])
+
+
 # --- all or nothing -------------------------------------------------------------------------------
 
 
