@@ -24,6 +24,8 @@ from tests.tcp_proxy import TcpProxy
 from tests.test_server import SERVER_START_BOUND, free_port
 
 ACQUIRE_TIMEOUT = 2.0
+# Recovery after an outage has no duration in the contract (the pool reconnects by itself): this is only a
+# bound against a hang, wide enough for a machine busy with other work.
 RECOVERY_WITHOUT_A_HANG = 30.0
 # Readiness answers within 2 s by contract; the rest is room for a machine busy with other work.
 READINESS_BOUND_WITH_MARGIN = 2.0 + 2.5
