@@ -42,6 +42,7 @@ from tests.pgbouncer import PgBouncer
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_PGBOUNCER = os.environ.get("TEST_PGBOUNCER", "").lower() in {"1", "true", "yes"}
 TEST_SECRET_KEY = "test-signing-key-" + "x" * 48  # 64 bytes and more: long enough for HS512 in tests
+ACCOUNT_TOKEN_LIFETIME = timedelta(days=1)
 
 
 def with_database(url: str, name: str) -> str:
@@ -153,7 +154,10 @@ async def sign_up(settings: Settings, username: str, password: str = "correct ho
     grant = await start_session(
         user_id=user.id, user_agent="tests", lifetime=timedelta(days=settings.refresh_token_days)
     )
-    issuer = TokenIssuer(key=TEST_SECRET_KEY, lifetime=timedelta(minutes=settings.access_token_minutes))
+    # A lifetime that outlasts any run of the suite: alice's and bob's tokens are minted once per session,
+    # and a suite slowed past ACCESS_TOKEN_MINUTES by a busy machine must not turn every later request into
+    # a 401. Expiry has tests of its own (tests/users/test_tokens.py).
+    issuer = TokenIssuer(key=TEST_SECRET_KEY, lifetime=ACCOUNT_TOKEN_LIFETIME)
     return Account(
         id=user.id,
         username=username,

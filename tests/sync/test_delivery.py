@@ -24,7 +24,9 @@ def policy(**overrides: Any) -> DeliveryPolicy:
         "retry_base_seconds": 100.0,
         "max_attempts": 8,
         "allow_private_targets": True,
-        "connect_timeout_seconds": 5.0,
+        # Wide: a bound against a hang, not the subject here; on a busy machine 5 s to connect to the
+        # receiver in this event loop has run out.
+        "connect_timeout_seconds": 60.0,
         "concurrency": 8,
         "poll_seconds": 0.05,
         **overrides,

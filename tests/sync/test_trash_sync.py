@@ -98,7 +98,7 @@ async def hooks(settings: Settings, alice: Account) -> AsyncIterator[httpx.Async
 async def test_webhooks_hear_a_trashing_once_and_a_restore_with_the_note(hooks: httpx.AsyncClient) -> None:
     policy = DeliveryPolicy(
         retry_base_seconds=100, max_attempts=8, allow_private_targets=True,
-        connect_timeout_seconds=5, concurrency=4, poll_seconds=0.05,
+        connect_timeout_seconds=60, concurrency=4, poll_seconds=0.05,
     )  # fmt: skip
     async with serving(Receiver()) as receiver, new_http_client(policy) as sender:
         await hooks.post("/webhooks", json={"url": receiver.url()})
