@@ -1,6 +1,7 @@
 """The application factory and the ASGI object `notes_app.main:app`."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -34,6 +35,8 @@ from notes_app.users.login_limit import LoginLimit
 from notes_app.users.router import router as users_router
 from notes_app.users.signing_key import signing_key
 from notes_app.users.tokens import TokenIssuer
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,6 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, so outermost: a 413 from the body limit gets an id, a log line and a count too.
     app.state.metrics_registry = CollectorRegistry()
     app.state.metrics_registry.register(PoolCollector(database_pool_stats))
+    if settings.db_pgbouncer and settings.dialect == "postgres" and not settings.database_listen_url:
+        # Not refused: everything but the long polls works. LISTEN through PgBouncer in transaction mode
+        # succeeds, on a server connection that then goes back to PgBouncer's pool, so the notifications
+        # sent to it are lost and a long poll answers only when its `wait` runs out (tests/sync through
+        # PgBouncer did exactly that before the tests set DATABASE_LISTEN_URL).
+        logger.warning(
+            "DB_PGBOUNCER=true without DATABASE_LISTEN_URL: the change feed would LISTEN through PgBouncer, "
+            "where its notifications are lost; set DATABASE_LISTEN_URL to PostgreSQL itself"
+        )
     app.state.change_notifier = ChangeNotifier(
         database_url=settings.listen_url,
         dialect=settings.dialect,

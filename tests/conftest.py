@@ -4,7 +4,8 @@ On PostgreSQL each run creates its own database and drops it afterwards, so runs
 other's rows. Both are brought to the current schema by the Aerich migrations, never generate_schemas.
 With TEST_PGBOUNCER=1 as well, the app and the tests reach that database through a real PgBouncer in
 transaction mode (tests/pgbouncer.py) with DB_PGBOUNCER=true, as a deployment behind one would;
-migrations still run directly against the server, as they would there.
+migrations, and the change feed's LISTEN connection (DATABASE_LISTEN_URL), still go directly to the
+server, as they would there.
 """
 
 import os
@@ -99,7 +100,11 @@ async def settings(postgres: PostgresServer | None) -> AsyncIterator[Settings]:
             await Tortoise.close_connections()
             bouncer = PgBouncer(url)
             bouncer.start()
-            test_settings = test_settings.model_copy(update={"database_url": bouncer.url(url), "db_pgbouncer": True})
+            # The feed's LISTEN is session state, which PgBouncer in transaction mode cannot keep: its
+            # one connection per app goes to the server directly, as DATABASE_LISTEN_URL does in production.
+            test_settings = test_settings.model_copy(
+                update={"database_url": bouncer.url(url), "db_pgbouncer": True, "database_listen_url": url}
+            )
             await Tortoise.init(config=tortoise_config(test_settings))
         # The tests and the requests they make run in other tasks than this fixture.
         context = get_current_context()

@@ -6,6 +6,7 @@ pool behind PgBouncer, the planner setting without a startup parameter, and a Pg
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -14,10 +15,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from notes_app.config import Settings
 from notes_app.db import tortoise_config
-from tests.conftest import asyncpg_dsn
+from notes_app.main import create_app
+from tests.conftest import TEST_SECRET_KEY, asyncpg_dsn
 from tests.pgbouncer import PgBouncer, pgbouncer_binary
 from tests.support import run_python
 from tests.test_outage import RECOVERY_WITHOUT_A_HANG, Server, log_in, start_server
@@ -60,6 +63,28 @@ def test_pgbouncer_mode_sends_no_startup_setting_and_caches_no_statement() -> No
     assert "statement_cache_size" not in direct  # asyncpg's cache stays on where it can
     assert bounced["server_settings"] == {}
     assert bounced["statement_cache_size"] == 0
+
+
+def test_pgbouncer_mode_without_a_direct_listen_url_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    url = "postgres://notes@127.0.0.1:6432/notes"
+    secret = SecretStr(TEST_SECRET_KEY)
+    with caplog.at_level(logging.WARNING, logger="notes_app.main"):
+        create_app(Settings(database_url=url, db_pgbouncer=True, secret_key=secret))
+        warned = [record.getMessage() for record in caplog.records]
+        caplog.clear()
+        create_app(
+            Settings(
+                database_url=url,
+                db_pgbouncer=True,
+                database_listen_url="postgres://notes@127.0.0.1:5432/notes",
+                secret_key=secret,
+            )
+        )
+        create_app(Settings(database_url=url, secret_key=secret))
+
+    assert len(warned) == 1
+    assert "DATABASE_LISTEN_URL" in warned[0]
+    assert caplog.records == []
 
 
 async def test_sessions_through_pgbouncer_plan_for_each_value_without_a_startup_parameter(
