@@ -51,12 +51,21 @@ COOKIE = "notes_read_after"
 REPLICA_ALIAS = "replica_{}"
 PRIMARY_ALIAS = "default"
 
+# Requests that may read from a replica. Every other request may write: its success leaves the cookie.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
 _read_db: ContextVar[BaseDBAsyncClient | None] = ContextVar("notes_read_db", default=None)
 
 
 def read_connection() -> BaseDBAsyncClient | None:
     """The connection this request's reads use: a replica, or None for the default one (the primary)."""
     return _read_db.get()
+
+
+def sets_read_after(method: str, status: int) -> bool:
+    """Whether a response to `method` with `status` carries the read-your-writes cookie (with replicas
+    configured): the one rule for the middleware below and for the OpenAPI document."""
+    return method not in READ_METHODS and status < 400
 
 
 def parse_lsn(text: str) -> int:
@@ -260,7 +269,8 @@ class ReplicaRouting:
             await self.app(scope, receive, send)
             return
         self.replicas.refresh_soon()
-        if scope["method"] in ("GET", "HEAD"):
+        method = scope["method"]
+        if method in READ_METHODS:
             value = _cookie(scope)
             read_after = self.replicas.read_after(value) if value else None
             token = _read_db.set(self.replicas.choose(read_after))
@@ -271,7 +281,7 @@ class ReplicaRouting:
             return
 
         async def stamped(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 400:
+            if message["type"] == "http.response.start" and sets_read_after(method, message["status"]):
                 # The write has committed by now (routes answer after their transaction ends).
                 try:
                     lsn = await self.replicas.primary_lsn()

@@ -165,3 +165,21 @@ def test_conditional_headers_are_documented_parameters(document: dict[str, Any])
         for method, operation in item.items()
     }
     assert headers == {"get": {"If-None-Match"}, "put": {"If-Match"}, "patch": {"If-Match"}, "delete": {"If-Match"}}
+
+
+def test_every_write_success_documents_the_read_your_writes_cookie_and_nothing_else_does(
+    document: dict[str, Any],
+) -> None:
+    # What ReplicaRouting does (tests/test_replicas.py shows it on a real replica): any request but GET or
+    # HEAD that answers below 400 may set the cookie; reads and errors never do.
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            cookie = response.get("headers", {}).get("Set-Cookie")
+            if method not in {"GET", "HEAD"} and int(status) < 400:
+                assert cookie is not None, (method, path, status)
+                assert "notes_read_after=" in cookie["description"]
+                assert "DATABASE_REPLICA_URLS" in cookie["description"]  # says when it is set at all
+            else:
+                assert cookie is None, (method, path, status)
+    assert "Set-Cookie" in document["paths"]["/auth/token"]["post"]["responses"]["200"]["headers"]
+    assert "Set-Cookie" in document["paths"]["/notes/{note_id}"]["delete"]["responses"]["204"]["headers"]

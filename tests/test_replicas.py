@@ -133,6 +133,7 @@ async def test_a_caller_reads_its_own_writes_while_other_reads_come_from_the_lag
     assert created.status_code == 201
     assert "max-age" in created.headers["set-cookie"].lower()
     assert own_read.status_code == 200
+    assert "set-cookie" not in own_read.headers  # reads leave no position (the OpenAPI document says so too)
     assert [note["id"] for note in own_list.json()["items"]] == [note_id]
     assert replica_behind, f"the replica replayed the write within {APPLY_DELAY} s: the test proves nothing"
     assert other_read.status_code == 404
@@ -140,6 +141,46 @@ async def test_a_caller_reads_its_own_writes_while_other_reads_come_from_the_lag
     assert forged.status_code == 404  # an altered position is ignored, not trusted
     assert other_write.status_code == 200, server.log.read_text()
     assert other_read_later.status_code == 200
+
+
+async def replica_has_credentials(clusters: ReplicatedClusters, session_id: int, token_id: int) -> bool:
+    replica = await asyncpg.connect(asyncpg_dsn(clusters.url(clusters.replica_port, "notes")))
+    try:
+        return bool(
+            await replica.fetchval('SELECT count(*) FROM "user_session" WHERE "id" = $1', session_id)
+            and await replica.fetchval('SELECT count(*) FROM "personal_access_token" WHERE "id" = $1', token_id)
+        )
+    finally:
+        await replica.close()
+
+
+async def test_a_revoked_session_or_token_is_refused_at_once_though_the_replica_still_has_it(
+    server: Server, clusters: ReplicatedClusters
+) -> None:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as session:
+        await log_in(session, "revoking")
+        session_id = (await session.get("/users/me/sessions")).json()["items"][0]["id"]
+        created = (await session.post("/users/me/tokens", json={"name": "script", "scopes": ["notes:read"]})).json()
+        note_id = (await session.post("/notes", json={"title": "kept from the revoked"})).json()["id"]
+        await replayed(clusters)
+        session.cookies.clear()  # reads may go to the replica: it has everything so far
+        await session.get("/notes")
+        await logged(server, "replica replica_0 is in use")
+        async with httpx.AsyncClient(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {created['token']}"}, timeout=30
+        ) as token:
+            before = [await client.get(f"/notes/{note_id}") for client in (session, token)]
+            revoked_token = await session.delete(f"/users/me/tokens/{created['id']}")
+            logged_out = await session.post("/auth/logout")
+            session.cookies.clear()  # a thief holds the credential, not the revoker's cookie
+            after = [await client.get(path) for client in (session, token) for path in (f"/notes/{note_id}", "/notes")]
+            replica_behind = await replica_has_credentials(clusters, session_id, created["id"])
+
+    assert [read.status_code for read in before] == [200, 200]
+    assert revoked_token.status_code == 204
+    assert logged_out.status_code == 204
+    assert replica_behind, f"the replica replayed the revocations within {APPLY_DELAY} s: the test proves nothing"
+    assert [read.status_code for read in after] == [401] * 4
 
 
 async def test_a_replica_lagging_past_the_limit_is_skipped_and_logged_once(

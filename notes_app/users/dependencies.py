@@ -5,6 +5,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext
 from fastapi.security import OAuth2PasswordBearer
 
+from notes_app.replicas import read_connection
 from notes_app.users.credentials import Caller, CredentialReader, InsufficientScope, ensure_alive, revoked
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.models import User
@@ -47,6 +48,11 @@ async def _token_caller(request: Request, token: Annotated[str | None, Depends(_
     if not caller.can_write and request.method not in _SAFE_METHODS:
         raise InsufficientScope("this personal access token may only read: it lacks notes:write", scope="notes:write")
     await credentials.note_use(caller)
+    if read_connection() is not None:
+        # This request reads from a replica, where the statement carrying `caller.alive()` would still
+        # find a session ended or a token revoked on the primary until the replica replays that, up to
+        # REPLICA_MAX_LAG_SECONDS later. Revocation must act at once: prove it alive on the primary.
+        await ensure_alive(caller)
     return caller
 
 
@@ -66,7 +72,8 @@ def refuses_read_only_tokens(route: APIRoute | RouteContext) -> bool:
 
 """A verified caller whose credential is NOT yet proven alive: only for a route whose own statement
 carries `caller.alive()` (and that calls `ensure_alive` where that statement finds nothing), so that
-the proof costs no extra round trip. Anything else takes CurrentCaller."""
+the proof costs no extra round trip. Anything else takes CurrentCaller. (When the request reads from a
+replica, the proof is made on the primary here instead, one statement more.)"""
 
 
 async def _current_caller(caller: TokenCaller) -> Caller:
