@@ -69,10 +69,11 @@ async def replayed(clusters: ReplicatedClusters) -> None:
         await replica.close()
 
 
-async def replica_has_note(clusters: ReplicatedClusters, note_id: int) -> bool:
+async def replica_has(clusters: ReplicatedClusters, table: str, row_id: int) -> bool:
+    """Whether the replica has replayed the row `row_id` of `table` (yet, or still)."""
     replica = await asyncpg.connect(asyncpg_dsn(clusters.url(clusters.replica_port, "notes")))
     try:
-        return bool(await replica.fetchval("SELECT count(*) FROM note WHERE id = $1", note_id))
+        return bool(await replica.fetchval(f'SELECT count(*) FROM "{table}" WHERE "id" = $1', row_id))
     finally:
         await replica.close()
 
@@ -126,7 +127,7 @@ async def test_a_caller_reads_its_own_writes_while_other_reads_come_from_the_lag
             # A write, and the read of the note it starts with, go to the primary whatever the replica lacks.
             other_write = await elsewhere.patch(f"/notes/{note_id}", json={"body": "from elsewhere"})
             elsewhere.cookies.clear()
-            replica_behind = not await replica_has_note(clusters, note_id)
+            replica_behind = not await replica_has(clusters, "note", note_id)
             await replayed(clusters)
             other_read_later = await elsewhere.get(f"/notes/{note_id}")
 
@@ -141,17 +142,6 @@ async def test_a_caller_reads_its_own_writes_while_other_reads_come_from_the_lag
     assert forged.status_code == 404  # an altered position is ignored, not trusted
     assert other_write.status_code == 200, server.log.read_text()
     assert other_read_later.status_code == 200
-
-
-async def replica_has_credentials(clusters: ReplicatedClusters, session_id: int, token_id: int) -> bool:
-    replica = await asyncpg.connect(asyncpg_dsn(clusters.url(clusters.replica_port, "notes")))
-    try:
-        return bool(
-            await replica.fetchval('SELECT count(*) FROM "user_session" WHERE "id" = $1', session_id)
-            and await replica.fetchval('SELECT count(*) FROM "personal_access_token" WHERE "id" = $1', token_id)
-        )
-    finally:
-        await replica.close()
 
 
 async def test_a_revoked_session_or_token_is_refused_at_once_though_the_replica_still_has_it(
@@ -174,7 +164,9 @@ async def test_a_revoked_session_or_token_is_refused_at_once_though_the_replica_
             logged_out = await session.post("/auth/logout")
             session.cookies.clear()  # a thief holds the credential, not the revoker's cookie
             after = [await client.get(path) for client in (session, token) for path in (f"/notes/{note_id}", "/notes")]
-            replica_behind = await replica_has_credentials(clusters, session_id, created["id"])
+            replica_behind = await replica_has(clusters, "user_session", session_id) and await replica_has(
+                clusters, "personal_access_token", created["id"]
+            )
 
     assert [read.status_code for read in before] == [200, 200]
     assert revoked_token.status_code == 204
@@ -200,7 +192,7 @@ async def test_a_replica_lagging_past_the_limit_is_skipped_and_logged_once(
                 while (read := await elsewhere.get(f"/notes/{note_id}")).status_code == 404:
                     assert time.monotonic() < deadline, "the lagging replica was never skipped"
                     await asyncio.sleep(0.1)
-                replica_behind = not await replica_has_note(clusters, note_id)
+                replica_behind = not await replica_has(clusters, "note", note_id)
                 for _ in range(3):
                     await elsewhere.get("/notes")
     finally:
