@@ -50,9 +50,17 @@ bench-listing: install
 	$(BIN)/python bench/listing.py $(BENCH_LISTING_ARGS)
 
 # The benchmark: notes_app against the baseline apps under the same load, written to bench/RESULTS.md
-# (~10 min). Sets up what it needs (bench/setup.sh: PostgreSQL started, wrk, bench/.venv). Options go
-# in BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick`; all of them: bench/.venv/bin/python bench/run.py -h
+# with its chart bench/RESULTS.png (~15 min). Sets up what it needs (bench/setup.sh: PostgreSQL
+# started, wrk, bench/.venv). Options go in BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick`; all of them: bench/.venv/bin/python bench/run.py -h
 .PHONY: bench
 bench:
 	PYTHON=$(PYTHON) bash bench/setup.sh
 	bench/.venv/bin/python bench/run.py $(BENCH_ARGS)
+
+# The bench's own tests (~15 s, no wrk load): raw_full answers what notes_app answers and leaves the
+# same rows (bench/tests/test_parity.py), both apps on one small database of their own
+# (BENCH_DB_PREFIX + _parity, default notes_bench_parity).
+.PHONY: bench-test
+bench-test:
+	PYTHON=$(PYTHON) bash bench/setup.sh
+	cd bench && .venv/bin/python -m pytest $(BENCH_TEST_ARGS)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import jwt
-from harness import db, fanout, notes_api, procstats, report, smoke
+from harness import access_log, chart, db, fanout, notes_api, procstats, report, smoke
 from harness.client import Client
 from harness.server import Server
 from harness.transfer import measure_transfer
@@ -48,33 +48,38 @@ VENV_BIN = Path(sys.executable).parent  # bench/.venv/bin when run by `make benc
 # search would first have to skip thousands of fresh notes that do not hold its word). patch before
 # post, so that it changes seeded notes only.
 WORKLOADS = ["get", "list", "search", "feed", "patch", "post"]
-JWT_SECRET = secrets.token_urlsafe(48)  # raw_full's signing key, this run only
 
 
 @dataclass(frozen=True)
 class App:
     name: str
     asgi: str
-    kind: Literal["baseline", "notes_app"]
+    # baseline: the shared baselines' own table; raw_full: notes_app's database and tokens, hand-written
+    kind: Literal["baseline", "raw_full", "notes_app"]
     workers: int = 1
     only: tuple[str, ...] | None = None  # the workloads it is measured on, when not all
-    jwt: bool = False  # wants a bearer token signed with JWT_SECRET (apps/_features.py)
+    default: bool = True  # in the default --apps
     pgbouncer: bool = False  # reaches PostgreSQL through PgBouncer in transaction mode (DB_PGBOUNCER=true)
 
 
 APPS = {
     app.name: app
     for app in (
-        App("raw_asyncpg", "apps.raw_asyncpg:app", "baseline"),
-        App("raw_full", "apps.raw_full:app", "baseline", jwt=True),
-        App("seed_databases", "apps.seed_databases:app", "baseline"),
-        App("tortoise_naive", "apps.tortoise_naive:app", "baseline"),
+        # The fair floor (bench/README.md): notes_app's answers and durable work, hand-written with asyncpg.
+        App("raw_full", "apps.raw_full:app", "raw_full"),
+        # The seed's approach on its own simpler table; no PATCH target for it (issue 16).
+        App("seed_databases", "apps.seed_databases:app", "baseline", only=("get", "list", "post")),
+        # Off by default (not in issue 16's targets; --apps adds them): the bare-asyncpg ceiling on the
+        # baselines' table, and the naive ORM app.
+        App("raw_asyncpg", "apps.raw_asyncpg:app", "baseline", default=False),
+        App("tortoise_naive", "apps.tortoise_naive:app", "baseline", default=False),
         App("notes_app", "notes_app.main:app", "notes_app"),
-        # The second figure: the same GET with two uvicorn worker processes.
-        App("notes_app_2w", "notes_app.main:app", "notes_app", workers=2, only=("get", "list", "post")),
+        # The second figure: the same GET with two uvicorn worker processes. It and the PgBouncer figure
+        # run GET only, so that a default `make bench` stays within about 15 minutes.
+        App("notes_app_2w", "notes_app.main:app", "notes_app", workers=2, only=("get",)),
         # The same app behind PgBouncer (transaction mode): the price of no prepared-statement cache and
         # one more hop, against notes_app's figures from the same run.
-        App("notes_app_pgbouncer", "notes_app.main:app", "notes_app", pgbouncer=True, only=("get", "list", "post")),
+        App("notes_app_pgbouncer", "notes_app.main:app", "notes_app", pgbouncer=True, only=("get",)),
     )
 }
 
@@ -85,7 +90,8 @@ def log(*parts: object) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--apps", default=",".join(APPS), help="comma list, interleave order (%(default)s)")
+    parser.add_argument("--apps", default=",".join(name for name, app in APPS.items() if app.default),
+                        help="comma list, interleave order (%(default)s); or raw_asyncpg, tortoise_naive")  # fmt: skip
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma list (%(default)s)")
     parser.add_argument("--rounds", type=int, help="rounds of all apps (default 3; --quick: 1)")
     parser.add_argument("--duration", type=int, help="measured seconds per run (default 8; --quick: 3)")
@@ -101,6 +107,8 @@ def parse_args() -> argparse.Namespace:
                         help="skip the export/import measurement after the rounds")  # fmt: skip
     parser.add_argument("--import-notes", type=int, default=10_000, help="files in the measured import "
                         "(%(default)s: the most one archive may hold)")  # fmt: skip
+    parser.add_argument("--access-log-pairs", type=int, help="notes_app GET with its access log on, then off "
+                        "(order swapped each pair), after the rounds (default 3; --quick: 1; 0 skips)")  # fmt: skip
     parser.add_argument("--quiet-pct", type=float, default=10, help="before each run, wait until the "
                         "machine is at most this %% busy ...")  # fmt: skip
     parser.add_argument("--quiet-wait", type=float, default=15, help="... or this many seconds passed")
@@ -112,6 +120,8 @@ def parse_args() -> argparse.Namespace:
     args.rounds = args.rounds or (1 if quick else 3)
     args.duration = args.duration or (3 if quick else 8)
     args.warmup = args.warmup or (1 if quick else 2)
+    if args.access_log_pairs is None:
+        args.access_log_pairs = 1 if quick else 3
     args.out = args.out or (RESULTS / "RESULTS-quick.md" if quick else HERE / "RESULTS.md")
     args.apps = [a for a in args.apps.split(",") if a]
     args.workloads = [w for w in args.workloads.split(",") if w]
@@ -136,6 +146,7 @@ class NotesAppState:
     search: bool = False
     feed: bool = False  # GET /notes/changes (and webhooks) served
     owner_id: int | None = None
+    session_id: int | None = None  # the bench user's session that raw_full's tokens name
     columns: str = ""
     secret_key: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(48))
 
@@ -156,7 +167,9 @@ def app_env(app: App, args: argparse.Namespace, state: NotesAppState) -> dict[st
             DB_POOL_MAX=str(args.pool_size),
         )
     else:
-        env.update(DATABASE_URL=db.dsn(db.BASELINE_DB), POOL_SIZE=str(args.pool_size), JWT_SECRET=JWT_SECRET)
+        database = db.BASELINE_DB if app.kind == "baseline" else db.NOTES_DB
+        # raw_full takes notes_app's tokens and signs notes_app's cursors: the same SECRET_KEY.
+        env.update(DATABASE_URL=db.dsn(database), POOL_SIZE=str(args.pool_size), SECRET_KEY=state.secret_key)
     return env
 
 
@@ -198,21 +211,11 @@ def prepare(args: argparse.Namespace) -> NotesAppState:
     state = NotesAppState()
     db.recreate_database(db.BASELINE_DB)
     db.recreate_database(db.NOTES_DB)
-    if not any(APPS[name].kind == "notes_app" for name in args.apps):
+    if all(APPS[name].kind == "baseline" for name in args.apps):
         return state
     notes_app = APPS["notes_app"]
-    migrated = subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "notes_app.migrate"],
-        cwd=HERE,
-        env=app_env(notes_app, args, state),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if migrated.returncode != 0:
-        raise RuntimeError(f"python -m notes_app.migrate failed:\n{migrated.stdout}\n{migrated.stderr}")
-    log(f"migrated {db.NOTES_DB}:", " ".join(migrated.stdout.split()))
+    migrated = db.migrate_notes(str(VENV_BIN / "python"), env=app_env(notes_app, args, state), cwd=str(HERE))
+    log(f"migrated {db.NOTES_DB}:", migrated)
     state.columns = ", ".join(f"{c.name} {c.type}" for c in db.note_columns())
     log("note:", state.columns)
     server = start(notes_app, args, state)
@@ -225,6 +228,11 @@ def prepare(args: argparse.Namespace) -> NotesAppState:
             state.accounts = False
         state.search = "q" in notes_api.list_parameters(client)
         state.feed = notes_api.serves_feed(client)
+        if state.accounts:
+            # A session of the bench user that raw_full's tokens name (it proves the session alive in
+            # its SQL, as notes_app does); notes_app's own turns log in afresh.
+            claims = jwt.decode(notes_api.log_in(client).access_token, options={"verify_signature": False})
+            state.session_id = int(claims["sid"])
     finally:
         server.stop()
     if state.accounts:
@@ -237,14 +245,24 @@ def prepare(args: argparse.Namespace) -> NotesAppState:
     return state
 
 
+def raw_full_token(state: NotesAppState) -> str:
+    """An access token as notes_app issues them (sub, sid, iat, exp; HS256 under SECRET_KEY), naming
+    the bench user's session: raw_full checks it exactly as notes_app would."""
+    if state.owner_id is None or state.session_id is None:
+        raise RuntimeError("raw_full needs notes_app's accounts (the bench user and a session)")
+    now = int(time.time())
+    claims = {"sub": str(state.owner_id), "sid": state.session_id, "iat": now, "exp": now + 3600}
+    return jwt.encode(claims, state.secret_key, algorithm="HS256")
+
+
 def workloads_of(app: App, args: argparse.Namespace, state: NotesAppState) -> list[str]:
     chosen = [w for w in args.workloads if app.only is None or w in app.only]
-    if app.kind == "baseline" or not state.search:
+    if app.kind != "notes_app" or not state.search:
         # SEARCH HOOK: the search workload runs only against a notes_app whose GET /notes declares `q`
         # (the baselines have no search). Nothing stands in for it until then.
         chosen = [w for w in chosen if w != "search"]
-    if app.kind == "baseline" or not state.feed:
-        chosen = [w for w in chosen if w != "feed"]  # notes_app's change feed: the baselines have none
+    if app.kind != "notes_app" or not state.feed:
+        chosen = [w for w in chosen if w != "feed"]  # notes_app's change feed: the others have none
     return chosen
 
 
@@ -340,8 +358,8 @@ def run_block(
     try:
         client = Client(server.base)
         token = None
-        if app.jwt:
-            token = jwt.encode({"sub": "42", "exp": int(time.time()) + 86_400}, JWT_SECRET, algorithm="HS256")
+        if app.kind == "raw_full":
+            token = raw_full_token(state)
         elif app.kind == "notes_app" and state.accounts:
             issued = notes_api.log_in(client)
             needed = len(workloads) * (args.warmup + args.duration + args.quiet_wait + 2)
@@ -353,7 +371,12 @@ def run_block(
             fails = smoke.smoke_baseline(client, args.rows)
         else:
             fails = smoke.smoke_notes_app(
-                client, first_id=first_id, last_id=last_id, accounts=state.accounts, search=state.search
+                client,
+                first_id=first_id,
+                last_id=last_id,
+                accounts=state.accounts,
+                search=state.search and app.kind == "notes_app",
+                history=app.kind == "notes_app",  # raw_full writes revisions but serves no history route
             )
         out.smoke.setdefault(app.name, []).extend(fails)
         if fails:
@@ -417,6 +440,45 @@ def webhook_fanout(args: argparse.Namespace, state: NotesAppState) -> str:
     )
 
 
+def run_access_log(args: argparse.Namespace, state: NotesAppState, postmaster: int, gate: procstats.QuietGate,
+                   out: report.Report) -> None:  # fmt: skip
+    """notes_app GET /notes/{id} with its access log on and off: two servers on one seeded database,
+    measured in turn (on-off, then off-on, ...), so drift in the machine's load falls on both alike."""
+    seed = db.seed_notes(args.rows, owner_id=state.owner_id)
+    base = APPS["notes_app"]
+    off_config = access_log.config_off(RESULTS / "access-log-off.json")
+    servers: dict[str, Server] = {}
+    try:
+        for port, (switch, extra) in enumerate((("on", ()), ("off", ("--log-config", str(off_config)))), args.port):
+            log_path = RESULTS / f"notes_app-access-log-{switch}.log"
+            log_path.unlink(missing_ok=True)
+            servers[switch] = Server(asgi=base.asgi, port=port, workers=1, env=app_env(base, args, state), cwd=HERE,
+                                     uvicorn=VENV_BIN / "uvicorn", log=log_path, extra_args=extra)  # fmt: skip
+        for server in servers.values():
+            server.wait_ready()
+        token = notes_api.log_in(Client(servers["on"].base)).access_token
+        script = {"get": ["get", str(seed.first_id), str(seed.last_id)]}
+        for pair in range(1, args.access_log_pairs + 1):
+            order = ("on", "off") if pair % 2 else ("off", "on")
+            for switch in order:
+                app = dataclasses.replace(base, name=f"notes_app access log {switch}")
+                m = measure(Block(app, servers[switch], token, script, gate), "get", args, postmaster, pair)
+                out.access_log.append(m)
+                log(f"  access log {switch:3s} {m.rps:7.0f} req/s  p99 {m.p99_us / 1000:6.1f} ms  "
+                    f"srv {m.srv_cpu_us:4.0f} µs/req")  # fmt: skip
+    finally:
+        for server in servers.values():
+            server.stop()
+    lines = (access_log.lines_written(RESULTS / "notes_app-access-log-on.log"),
+             access_log.lines_written(RESULTS / "notes_app-access-log-off.log"))  # fmt: skip
+    out.access_log_lines = lines
+    if lines[0] == 0 or lines[1] > 0:
+        raise RuntimeError(f"the access log was not on and off as asked: {lines[0]} lines on, {lines[1]} off")
+    out.access_log.sort(key=lambda m: (m.app.endswith("off"), m.round))
+    cost = report.access_log_cost(out)
+    log(f"access log cost: {cost:.1f}% of GET req/s" if cost is not None else "access log cost: not measured")
+
+
 def run_transfer(args: argparse.Namespace, state: NotesAppState, out: report.Report) -> None:
     """GET /export of the whole seeded account, then POST /import of a cut of it: once, after the rounds."""
     seed = db.seed_notes(args.rows, owner_id=state.owner_id)
@@ -430,6 +492,10 @@ def run_transfer(args: argparse.Namespace, state: NotesAppState, out: report.Rep
     finally:
         server.stop()
     out.transfer = result.lines()
+    out.export_notes_per_s, out.import_notes_per_s = (
+        result.exported / result.export_seconds,
+        result.imported / result.import_seconds,
+    )
     for line in out.transfer:
         log("  " + line.replace("**", ""))
 
@@ -509,14 +575,15 @@ def main() -> None:
 def run(args: argparse.Namespace, started: float) -> None:
     state = prepare(args)
     plan = {name: workloads_of(APPS[name], args, state) for name in args.apps}
-    n_runs = args.rounds * sum(len(w) for w in plan.values())
+    n_runs = args.rounds * sum(len(w) for w in plan.values()) + 2 * args.access_log_pairs
     estimate = n_runs * (args.warmup + args.duration + 2) + args.rounds * len(plan) * 6
     most = (estimate + args.quiet_budget) / 60
     log(f"{n_runs} measured runs: about {estimate / 60:.0f} min, {most:.0f} at most")
 
     trial = " (quick trial)" if args.quick else ""
     title = f"notes_app benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}{trial}"
-    out = report.Report(title=title, setup={}, apps=args.apps, workloads=args.workloads, runs=[])
+    out = report.Report(title=title, setup={}, apps=args.apps, workloads=args.workloads, runs=[],
+                        load=f"{args.connections} connections, pool {args.pool_size}")  # fmt: skip
     if "search" in args.workloads and not state.search:
         out.notes.append(
             "**search: skipped** — notes_app's GET /notes does not declare a `q` parameter yet (checked in "
@@ -525,10 +592,12 @@ def run(args: argparse.Namespace, started: float) -> None:
         )
     if "notes_app" in args.apps:
         out.notes.append(
-            "list is not the same query on both sides: the baselines page by OFFSET over `id` (random "
-            "offset 0..999), notes_app by keyset on (updated_at, id) with cursors it issued (a random one of "
-            f"the first {args.cursor_pages} pages). notes_app's notes also carry more (9 fields, tags as "
-            "jsonb, an ETag)."
+            'raw_full does notes_app\'s work (bench/README.md, "raw_full"; bench/tests/test_parity.py proves '
+            "the answers alike): same database and indexes, same token and its session's liveness in the "
+            "SQL, 9 fields, keyset pages with the same signed cursors (a random one of the first "
+            f"{args.cursor_pages} pages), and POST/PATCH writing the revision, the change counter and "
+            "change_seq (and outbox rows when a webhook exists) in one statement. seed_databases pages by "
+            "OFFSET (random 0..999) over `id` on its own five-column table."
         )
     postmaster = db.postmaster_pid()
     gate = procstats.QuietGate(
@@ -549,6 +618,13 @@ def run(args: argparse.Namespace, started: float) -> None:
             out.notes.append(webhook_fanout(args, state))
         except Exception as error:  # the wrk figures above stand without it
             out.failures.append(f"webhook fan-out: {type(error).__name__}: {str(error)[:500]}")
+    if args.access_log_pairs and "notes_app" in args.apps and "get" in args.workloads:
+        try:
+            run_access_log(args, state, postmaster, gate, out)
+        except Exception as error:  # the rounds' figures are kept whatever happens here
+            message = f"access log: {type(error).__name__}: {str(error)[:500]}"
+            log("  " + message)
+            out.failures.append(message)
     if args.transfer and "notes_app" in args.apps and state.accounts:
         try:
             run_transfer(args, state, out)
@@ -560,8 +636,13 @@ def run(args: argparse.Namespace, started: float) -> None:
     out.setup["wall time"] = f"{time.time() - started:.0f} s"
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     raw = {"setup": out.setup, "notes": out.notes, "failures": out.failures, "smoke": out.smoke,
-           "runs": [dataclasses.asdict(m) for m in out.runs]}  # fmt: skip
+           "runs": [dataclasses.asdict(m) for m in out.runs],
+           "access_log": [dataclasses.asdict(m) for m in out.access_log]}  # fmt: skip
     (RESULTS / f"raw-{stamp}.json").write_text(json.dumps(raw, indent=1))
+    if out.runs:
+        chart_path = args.out.with_suffix(".png")
+        chart.draw(out, chart_path)
+        out.chart = chart_path.name
     report.write(out, args.out)
     log(f"wrote {args.out} ({time.time() - started:.0f} s)")
 

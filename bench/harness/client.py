@@ -14,6 +14,7 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: Any  # parsed JSON, or the text when it is not JSON
+    raw: bytes = b""  # the body as sent
 
 
 @dataclass
@@ -35,9 +36,10 @@ class Client:
         json_body: Any = None,
         form: dict[str, str] | None = None,
         auth: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         data = None
-        headers = dict(self.extra_headers)
+        headers = {**self.extra_headers, **(headers or {})}
         if json_body is not None:
             data = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
@@ -49,9 +51,11 @@ class Client:
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:
-                return Reply(response.status, dict(response.headers), _parse(response.read()))
+                raw = response.read()
+                return Reply(response.status, dict(response.headers), _parse(raw), raw)
         except urllib.error.HTTPError as error:
-            return Reply(error.code, dict(error.headers), _parse(error.read()))
+            raw = error.read()
+            return Reply(error.code, dict(error.headers), _parse(raw), raw)
 
     def get(self, path: str, *, auth: bool = True) -> Reply:
         return self.request("GET", path, auth=auth)

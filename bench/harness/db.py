@@ -4,6 +4,7 @@ migrations) and one for the baseline apps (their own, simpler `note` table), so 
 
 import os
 import re
+import subprocess
 import time
 from dataclasses import dataclass
 
@@ -32,6 +33,17 @@ def recreate_database(name: str) -> None:
     with psycopg.connect(dsn("postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def migrate_notes(python: str, *, env: dict[str, str], cwd: str) -> str:
+    """notes_app's schema in NOTES_DB from its own migrations (`python -m notes_app.migrate`, DATABASE_URL
+    in `env`); returns what the migration printed."""
+    migrated = subprocess.run(
+        [python, "-m", "notes_app.migrate"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    if migrated.returncode != 0:
+        raise RuntimeError(f"python -m notes_app.migrate failed:\n{migrated.stdout}\n{migrated.stderr}")
+    return " ".join(migrated.stdout.split())
 
 
 def server_info() -> str:

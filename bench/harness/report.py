@@ -1,34 +1,30 @@
 """bench/RESULTS.md from the measured runs: medians over rounds, ratios paired within each round, the
-1-vs-2-workers figure and the issue's targets as a checklist."""
+1-vs-2-workers figure, the access log's cost and issue 16's targets as a table of PASS/short cells."""
 
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REFERENCE = "raw_asyncpg"
+REFERENCE = "raw_full"  # the fair floor: notes_app's answers and durable work, hand-written
 TWO_WORKERS = "notes_app_2w"
 WORKLOAD_TITLES = {
     "get": "GET /notes/{random id of the seeded notes}",
-    "list": "GET /notes?limit=50 — baselines: `&offset=` random 0..999; notes_app: `&cursor=` one of its "
-    "real next_cursor values (keyset)",
-    "patch": "PATCH /notes/{random id of the seeded notes} (JSON body) → 200; notes_app also writes the revision",
-    "post": "POST /notes (JSON title, body) → 201",
+    "list": "GET /notes?limit=50 — notes_app and raw_full: `&cursor=` one of the app's own real next_cursor "
+    "values (keyset on (updated_at, id)); the other baselines: `&offset=` random 0..999 on their own table",
+    "patch": "PATCH /notes/{random id of the seeded notes} (JSON body) → 200; notes_app and raw_full also write "
+    "the revision, the change counter and the note's change_seq",
+    "post": "POST /notes (JSON title, body) → 201; notes_app and raw_full also write the revision, the change "
+    "counter and the note's change_seq",
     "search": "GET /notes?limit=50&q={one word; each matches 1/16 of the notes}",
     "feed": "GET /notes/changes?limit=100&cursor={one of its real cursors}: a full page of 100 changes "
     "(notes_app only)",
 }
-# (reference app, workload, lowest acceptable ratio of notes_app's req/s to the reference's)
-RATIO_TARGETS = [
-    ("raw_full", "get", 0.90),
-    ("raw_full", "list", 0.90),
-    ("raw_full", "post", 0.95),
-    ("raw_asyncpg", "get", 0.65),
-    ("raw_asyncpg", "list", 0.70),
-    ("raw_asyncpg", "post", 0.80),
-    ("seed_databases", "get", 1.5),
-    ("seed_databases", "list", 2.0),
-]
+# Issue 16: (reference app, workloads, lowest acceptable ratio of notes_app's req/s to the reference's).
+TARGET_WORKLOADS = ("get", "list", "post", "patch")
+RATIO_TARGETS = [("raw_full", TARGET_WORKLOADS, 0.90), ("seed_databases", ("get", "list", "post"), 1.5)]
+P99_TARGET = 2.0  # notes_app's p99 at most this many times raw_full's, same round, same load
+ACCESS_LOG_TARGET_PCT = 3.0
 RSS_TARGET_MB = 150.0
 
 
@@ -66,6 +62,13 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what was skipped and why, caveats
     failures: list[str] = field(default_factory=list)
     transfer: list[str] = field(default_factory=list)  # GET /export and POST /import (harness/transfer.py)
+    export_notes_per_s: float | None = None
+    import_notes_per_s: float | None = None
+    # notes_app GET with its access log on and off, alternating (harness/access_log.py)
+    access_log: list[Measurement] = field(default_factory=list)
+    access_log_lines: tuple[int, int] = (0, 0)  # lines the on and the off server wrote
+    chart: str | None = None  # the chart's file name, next to the report
+    load: str = "64 connections, pool 5"  # what the p99 target is measured under
 
 
 def _median(values: Iterable[float]) -> float | None:
@@ -112,9 +115,9 @@ def _cpu(r: Measurement) -> float:
 def _workload_table(report: Report, workload: str) -> list[str]:
     lines = [
         f"### {workload}: {WORKLOAD_TITLES[workload]}\n",
-        f"| app | req/s | range over rounds | vs {REFERENCE} | p50 ms | p99 ms | srv CPU µs/req "
+        f"| app | req/s | range over rounds | vs {REFERENCE} | p50 ms | p90 ms | p99 ms | max ms | srv CPU µs/req "
         "| pg CPU µs/req | peak RSS MB | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for app in report.apps:
         if app == TWO_WORKERS:
@@ -127,7 +130,9 @@ def _workload_table(report: Report, workload: str) -> list[str]:
             f"| {app} | {_fmt(_median(rps))} | {min(rps):.0f}-{max(rps):.0f} | "
             f"{_fmt(_median(paired(report, app, REFERENCE, workload, _rps)), '.2f')} | "
             f"{_fmt(_median(r.p50_us / 1000 for r in runs), '.1f')} | "
+            f"{_fmt(_median(r.p90_us / 1000 for r in runs), '.1f')} | "
             f"{_fmt(_median(r.p99_us / 1000 for r in runs), '.1f')} | "
+            f"{_fmt(_median(r.max_us / 1000 for r in runs), '.1f')} | "
             f"{_fmt(_median(r.srv_cpu_us for r in runs))} | {_fmt(_median(r.pg_cpu_us for r in runs))} | "
             f"{max(r.peak_rss_mb for r in runs):.0f} | {sum(r.errors for r in runs)} |"
         )
@@ -187,38 +192,103 @@ def _verdict(value: float | None, target: float, *, at_most: bool = False, unit:
     sign = "≤" if at_most else "≥"
     pct = abs(gap) / target * 100
     how = f"{abs(gap):.2f}{unit} headroom" if ok else f"short by {abs(gap):.2f}{unit} ({pct:.0f}%)"
-    return f"{'PASS' if ok else 'MISS'} — {value:.2f}{unit} vs {sign} {target:g}{unit}: {how}"
+    return f"{'PASS' if ok else 'short'} — {value:.2f}{unit} vs {sign} {target:g}{unit}: {how}"
+
+
+def _cell(value: float | None, target: float, *, at_most: bool = False) -> str:
+    if value is None:
+        return "not measured"
+    ok = value <= target if at_most else value >= target
+    return f"{value:.2f} **PASS**" if ok else f"{value:.2f} short"
+
+
+def _target_table(report: Report) -> list[str]:
+    """Issue 16's table: one cell per reference and workload, PASS or short, paired medians."""
+    lines = [
+        "| notes_app ÷ | " + " | ".join(TARGET_WORKLOADS) + " |",
+        "|---|" + "---:|" * len(TARGET_WORKLOADS),
+    ]
+    for ref, workloads, target in RATIO_TARGETS:
+        cells = [
+            _cell(_median(paired(report, "notes_app", ref, w, _rps)), target) if w in workloads else "—"
+            for w in TARGET_WORKLOADS
+        ]
+        lines.append(f"| {ref}, req/s (≥ {target:g}) | " + " | ".join(cells) + " |")
+    cells = [
+        _cell(_median(paired(report, "notes_app", REFERENCE, w, _p99)), P99_TARGET, at_most=True)
+        for w in TARGET_WORKLOADS
+    ]
+    lines.append(f"| {REFERENCE}, p99 at {report.load} (≤ {P99_TARGET:g}) | " + " | ".join(cells) + " |")
+    cells = [_fmt(_median(paired(report, "notes_app", REFERENCE, w, _cpu)), ".2f") for w in TARGET_WORKLOADS]
+    lines.append(f"| {REFERENCE}, server CPU per request (cross-check, no target) | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def access_log_cost(report: Report) -> float | None:
+    """The access log's cost in % of GET req/s: 1 - on/off for each alternating pair, the median."""
+    on = [r for r in report.access_log if r.app.endswith("on")]
+    off = [r for r in report.access_log if r.app.endswith("off")]
+    costs = [100 * (1 - a.rps / b.rps) for a, b in zip(on, off, strict=False) if b.rps > 0]
+    return _median(costs)
 
 
 def _targets(report: Report) -> list[str]:
-    lines = []
-    for ref, workload, target in RATIO_TARGETS:
-        value = _median(paired(report, "notes_app", ref, workload, _rps))
-        mark = "x" if value is not None and value >= target else " "
-        # Server CPU per request is the cross-check that noise disturbs least.
-        cpu = _median(paired(report, "notes_app", ref, workload, _cpu))
-        cross_check = "" if cpu is None else f"; server CPU per request {cpu:.2f} times {ref}'s"
-        lines.append(f"- [{mark}] notes_app ÷ {ref}, {workload}: {_verdict(value, target)}{cross_check}")
+    lines = _target_table(report)
     notes_runs = [r for r in report.runs if r.app == "notes_app"]
     # Judged on VmHWM, the process's true peak: it also covers start-up and the harness's one login
     # per turn (a password hash can need more memory than the load itself).
     peak = max((r.hwm_mb for r in notes_runs), default=None)
     under_load = max((r.peak_rss_mb for r in notes_runs), default=None)
-    mark = "x" if peak is not None and peak <= RSS_TARGET_MB else " "
     lines.append(
-        f"- [{mark}] notes_app peak RSS, 1 worker (VmHWM over the process's life, start-up and the "
-        f"bench's login included; {_fmt(under_load)} MB at most while under load): "
+        f"- notes_app peak RSS, 1 worker (VmHWM over the process's life, start-up and the bench's login "
+        f"included; {_fmt(under_load)} MB at most while under load): "
         f"{_verdict(peak, RSS_TARGET_MB, at_most=True, unit=' MB')}"
     )
-    ours = [r for r in report.runs if r.app in ("notes_app", TWO_WORKERS)]
+    ours = [r for r in report.runs if r.app.startswith("notes_app")] + report.access_log
     errors = sum(r.errors for r in ours)
-    verdict = "NOT MEASURED" if not ours else ("PASS" if errors == 0 else "MISS")
-    detail = "; ".join(f"{r.workload} r{r.round}: {r.error_detail}" for r in ours if r.errors)
+    verdict = "NOT MEASURED" if not ours else ("PASS" if errors == 0 else "short")
+    detail = "; ".join(f"{r.app} {r.workload} r{r.round}: {r.error_detail}" for r in ours if r.errors)
     lines.append(
-        f"- [{'x' if ours and errors == 0 else ' '}] notes_app zero errors: {verdict} — {errors} errors "
-        f"over {len(ours)} measured runs" + (f" ({detail})" if detail else "")
+        f"- notes_app zero errors: {verdict} — {errors} errors over {len(ours)} measured runs"
+        + (f" ({detail})" if detail else "")
+    )
+    cost = access_log_cost(report)
+    pairs = len(report.access_log) // 2
+    lines.append(
+        f"- access log cost on GET /notes/{{id}} (≤ {ACCESS_LOG_TARGET_PCT:g}%, {pairs} alternating on/off pair(s)): "
+        + (_verdict(cost, ACCESS_LOG_TARGET_PCT, at_most=True, unit="%") if pairs else "NOT MEASURED")
+    )
+    feed = _median(r.rps for r in _runs(report, "notes_app", "feed"))
+    lines.append(
+        "- new endpoints, for later comparison (no target): change feed page (100 changes) "
+        f"**{_fmt(feed)} req/s**; export **{_fmt(report.export_notes_per_s, ',.0f')} notes/s**; import "
+        f"**{_fmt(report.import_notes_per_s, ',.0f')} notes/s** (details below)"
     )
     return [*lines, ""]
+
+
+def _access_log_section(report: Report) -> list[str]:
+    if not report.access_log:
+        return []
+    on_lines, off_lines = report.access_log_lines
+    lines = [
+        "## notes_app's access log: on against off (GET /notes/{id}, alternating runs)\n",
+        "Two notes_app servers on one seeded database, identical but for the access log (off: uvicorn's "
+        "`--log-config` leaves the `notes_app.access` logger at WARNING with a handler of its own, so "
+        "`configure_access_log` keeps out and no line is built), measured in turn, the order swapped every "
+        f"pair. The on server wrote {on_lines:,} access-log lines to its stdout (a file), the off server "
+        f"{off_lines:,}.\n",
+        "| pair | on req/s | off req/s | cost % | on p99 ms | off p99 ms | on srv CPU µs/req | off srv CPU µs/req |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    on = [r for r in report.access_log if r.app.endswith("on")]
+    off = [r for r in report.access_log if r.app.endswith("off")]
+    for i, (a, b) in enumerate(zip(on, off, strict=False), start=1):
+        lines.append(
+            f"| {i} | {a.rps:.0f} | {b.rps:.0f} | {100 * (1 - a.rps / b.rps):.1f} | {a.p99_us / 1000:.1f} | "
+            f"{b.p99_us / 1000:.1f} | {a.srv_cpu_us:.0f} | {b.srv_cpu_us:.0f} |"
+        )
+    return [*lines, "", f"Median cost: **{_fmt(access_log_cost(report), '.1f')}%** of GET req/s.", ""]
 
 
 def render(report: Report) -> str:
@@ -238,7 +308,9 @@ def render(report: Report) -> str:
     lines += ["## Setup\n", *(f"- **{k}**: {v}" for k, v in report.setup.items()), ""]
     if report.notes:
         lines += ["## Notes\n", *(f"- {note}" for note in report.notes), ""]
-    lines += ["## Targets (notes_app; req/s ratios are medians of per-round pairs)\n", *_targets(report)]
+    lines += ["## Issue 16 targets (notes_app; ratios are medians of per-round pairs)\n", *_targets(report)]
+    if report.chart:
+        lines += [f"![req/s ratio to {REFERENCE} and p99 per app and workload]({report.chart})\n"]
     lines += [
         "## Results per workload (medians over rounds)\n",
         f"vs {REFERENCE} = req/s ÷ {REFERENCE}'s in the same round. srv CPU = CPU time of the uvicorn "
@@ -252,6 +324,7 @@ def render(report: Report) -> str:
             lines += _workload_table(report, workload)
     lines += ["## notes_app against the references\n", *_ratio_table(report)]
     lines += ["## notes_app GET: 1 vs 2 uvicorn workers\n", *_workers_figure(report)]
+    lines += _access_log_section(report)
     if report.transfer:
         lines += ["## notes_app export and import (measured once, after the rounds)\n"]
         lines += [*(f"- {line}" for line in report.transfer), ""]

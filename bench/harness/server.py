@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness.client import Client
@@ -17,7 +18,16 @@ from harness.procstats import process_tree
 
 class Server:
     def __init__(
-        self, *, asgi: str, port: int, workers: int, env: dict[str, str], cwd: Path, uvicorn: Path, log: Path
+        self,
+        *,
+        asgi: str,
+        port: int,
+        workers: int,
+        env: dict[str, str],
+        cwd: Path,
+        uvicorn: Path,
+        log: Path,
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.asgi, self.port = asgi, port
         with socket.socket() as probe:  # a stray server on the port would be measured instead of ours
@@ -26,7 +36,7 @@ class Server:
         cmd = [
             str(uvicorn), asgi,
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning", *extra_args,
         ]  # fmt: skip
         self._log_path = log
         self._log = log.open("a")
