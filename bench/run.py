@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal
 import jwt
 from harness import access_log, chart, db, fanout, notes_api, procstats, report, smoke
 from harness.client import Client
-from harness.server import Server
+from harness.server import Server, start_server
 from harness.transfer import measure_transfer
 from harness.wrk import WrkResult, run_wrk
 
@@ -190,7 +190,7 @@ def pgbouncer(args: argparse.Namespace) -> "PgBouncer":
 
 
 def start(app: App, args: argparse.Namespace, state: NotesAppState) -> Server:
-    server = Server(
+    return start_server(
         asgi=app.asgi,
         port=args.port,
         workers=app.workers,
@@ -199,12 +199,6 @@ def start(app: App, args: argparse.Namespace, state: NotesAppState) -> Server:
         uvicorn=VENV_BIN / "uvicorn",
         log=RESULTS / f"{app.name}.log",
     )
-    try:
-        server.wait_ready()
-    except Exception:
-        server.stop()
-        raise
-    return server
 
 
 def prepare(args: argparse.Namespace) -> NotesAppState:
@@ -449,10 +443,12 @@ def run_access_log(args: argparse.Namespace, state: NotesAppState, postmaster: i
     off_config = access_log.config_off(RESULTS / "access-log-off.json")
     servers: dict[str, Server] = {}
     try:
-        for port, (switch, extra) in enumerate((("on", ()), ("off", ("--log-config", str(off_config)))), args.port):
+        switches = (("on", "true", ()), ("off", "false", ("--log-config", str(off_config))))
+        for port, (switch, setting, extra) in enumerate(switches, args.port):
             log_path = RESULTS / f"notes_app-access-log-{switch}.log"
             log_path.unlink(missing_ok=True)
-            servers[switch] = Server(asgi=base.asgi, port=port, workers=1, env=app_env(base, args, state), cwd=HERE,
+            env = app_env(base, args, state) | {"ACCESS_LOG": setting}
+            servers[switch] = Server(asgi=base.asgi, port=port, workers=1, env=env, cwd=HERE,
                                      uvicorn=VENV_BIN / "uvicorn", log=log_path, extra_args=extra)  # fmt: skip
         for server in servers.values():
             server.wait_ready()
@@ -637,7 +633,9 @@ def run(args: argparse.Namespace, started: float) -> None:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     raw = {"setup": out.setup, "notes": out.notes, "failures": out.failures, "smoke": out.smoke,
            "runs": [dataclasses.asdict(m) for m in out.runs],
-           "access_log": [dataclasses.asdict(m) for m in out.access_log]}  # fmt: skip
+           "access_log": [dataclasses.asdict(m) for m in out.access_log], "access_log_lines": out.access_log_lines,
+           "transfer": out.transfer, "export_notes_per_s": out.export_notes_per_s,
+           "import_notes_per_s": out.import_notes_per_s}  # fmt: skip
     (RESULTS / f"raw-{stamp}.json").write_text(json.dumps(raw, indent=1))
     if out.runs:
         chart_path = args.out.with_suffix(".png")

@@ -1,12 +1,16 @@
-"""notes_app with its access log off: the uvicorn logging configuration that silences it.
+"""notes_app with its access log off, whichever way the running notes_app allows it.
 
-notes_app always writes its access log (notes_app/observability.py: configure_access_log, one JSON line
-per request through a queue and a writer thread) and has no setting to turn it off. Its configuration
-step keeps out of a logger that already has a handler, and the middleware builds a line only while
-`notes_app.access` is enabled for INFO. So uvicorn's `--log-config` (applied before the app is
-imported) gives that logger a NullHandler at WARNING: nothing is built, queued or written. The bench
-checks the result by counting the lines each server wrote, so a change in notes_app that defeats this
-fails the measurement instead of comparing "on" with "on".
+notes_app's access log is one JSON line per request on stdout, with method, route, status, duration and
+request id. The bench turns it off both ways at once, so it works with the code of either era:
+
+- the `ACCESS_LOG=false` setting, once notes_app has one (perf-reads adds it; unknown settings are
+  ignored before that);
+- uvicorn's `--log-config` (applied before the app is imported) giving the `notes_app.access` logger a
+  NullHandler at WARNING: the logging-based access log of notes_app/observability.py then keeps out of a
+  logger that already has a handler, and builds no line while the logger is not enabled for INFO.
+
+The harness counts the lines each server wrote, so a change in notes_app that defeats both fails the
+measurement instead of comparing "on" with "on".
 """
 
 import copy

@@ -11,6 +11,7 @@ import time
 import urllib.error
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.client import Client
 from harness.procstats import process_tree
@@ -86,3 +87,14 @@ class Server:
                         os.kill(pid, signal.SIGKILL)
                 self.proc.wait(5)
         self._log.close()
+
+
+def start_server(**kwargs: Any) -> Server:
+    """A Server (same arguments) that is answering, or stopped again and the error raised."""
+    server = Server(**kwargs)
+    try:
+        server.wait_ready()
+    except Exception:
+        server.stop()
+        raise
+    return server

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from harness import db, notes_api
 from harness.client import Client, Reply
-from harness.server import Server
+from harness.server import Server, start_server
 
 HERE = Path(__file__).resolve().parent.parent
 RESULTS = HERE / "results"
@@ -36,15 +36,8 @@ class Apps:
 
 
 def _server(asgi: str, port: int, env: dict[str, str], name: str) -> Server:
-    server = Server(
-        asgi=asgi, port=port, workers=1, env=env, cwd=HERE, uvicorn=UVICORN, log=RESULTS / f"parity-{name}.log"
-    )
-    try:
-        server.wait_ready()
-    except Exception:
-        server.stop()
-        raise
-    return server
+    log = RESULTS / f"parity-{name}.log"
+    return start_server(asgi=asgi, port=port, workers=1, env=env, cwd=HERE, uvicorn=UVICORN, log=log)
 
 
 @pytest.fixture(scope="module")
