@@ -10,6 +10,7 @@ per webhook.
 
 import json
 import secrets
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,11 @@ class Apps:
         return self.notes_app.request(method, path, **kwargs), self.raw_full.request(method, path, **kwargs)
 
 
-def _server(asgi: str, port: int, env: dict[str, str], name: str) -> Server:
+def _server(asgi: str, env: dict[str, str], name: str) -> Server:
+    # A port the system has just handed out as free: fixed ones collide with other benches on the machine.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     log = RESULTS / f"parity-{name}.log"
     return start_server(asgi=asgi, port=port, workers=1, env=env, cwd=HERE, uvicorn=UVICORN, log=log)
 
@@ -53,7 +58,7 @@ def apps() -> Iterator[Apps]:
         "WEBHOOK_POLL_SECONDS": "3600",  # the outbox rows stay as written while the test reads them
     }
     db.migrate_notes(sys.executable, env=notes_env, cwd=str(HERE))
-    notes_app = _server("notes_app.main:app", 8791, notes_env, "notes_app")
+    notes_app = _server("notes_app.main:app", notes_env, "notes_app")
     raw_full = None
     try:
         client = Client(notes_app.base)
@@ -69,7 +74,7 @@ def apps() -> Iterator[Apps]:
                 (owner_id, "https://hooks.invalid/parity", "whsec_" + "A" * 43),
             )
         raw_env = base_env | {"DATABASE_URL": db.dsn(db.NOTES_DB), "POOL_SIZE": "2"}
-        raw_full = _server("apps.raw_full:app", 8792, raw_env, "raw_full")
+        raw_full = _server("apps.raw_full:app", raw_env, "raw_full")
         yield Apps(Client(notes_app.base, token=token), Client(raw_full.base, token=token), owner_id)
     finally:
         notes_app.stop()
