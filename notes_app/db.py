@@ -12,6 +12,7 @@ from tortoise.exceptions import DBConnectionError
 
 from notes_app.config import Settings, dialect_of
 from notes_app.postgres_client import BoundedAcquireClient
+from notes_app.sqlite_client import DatabaseBusy
 
 MODEL_MODULES = [
     "notes_app.users.models",
@@ -31,6 +32,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     DBConnectionError,
     ConnectionError,  # refused, reset or aborted sockets
     TimeoutError,  # the pool acquire, or the connect, ran past DB_ACQUIRE_TIMEOUT
+    DatabaseBusy,  # SQLite: another process held the write lock past DB_ACQUIRE_TIMEOUT
 )
 
 
@@ -53,7 +55,13 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 def connection_config(url: str, settings: Settings, *, engine: str) -> dict[str, Any]:
     """One connection's Tortoise config: engine, credentials and the pool's settings."""
     connection = expand_db_url(url)
-    if dialect_of(url) == "postgres":
+    if dialect_of(url) == "sqlite":
+        # Transactions begin with BEGIN IMMEDIATE, so a write waits for another process's write
+        # instead of failing with "database is locked" (notes_app/sqlite_client.py).
+        connection["engine"] = "notes_app.sqlite_client"
+        # Extra credentials become PRAGMAs: how long that wait may last, like a PostgreSQL pool acquire.
+        connection["credentials"]["busy_timeout"] = round(settings.db_acquire_timeout * 1000)
+    elif dialect_of(url) == "postgres":
         connection["engine"] = engine
         connection["credentials"].update(
             minsize=settings.db_pool_min,
