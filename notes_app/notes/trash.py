@@ -4,15 +4,13 @@ A trashed note keeps its row, with `deleted_at` set; every v1 path asks for `del
 Deleting for good (one note, the whole trash, or the periodic purge of expired ones) deletes rows in
 small batches, each its own transaction, claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL: two
 workers purging at once take disjoint rows and neither waits for the other, and a note being restored
-at that moment (its row locked) is skipped rather than deleted under the restore. SQLite serves one
-process: there the batches of every connection take turns on an in-process lock, since two SQLite
-connections writing at once can fail each other with "database is locked" instead of waiting.
+at that moment (its row locked) is skipped rather than deleted under the restore. On SQLite every
+transaction takes the database's write lock when it begins (notes_app/sqlite_client.py), so the
+batches of every connection and process take turns, each waiting for the one before.
 """
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
-from tortoise import connections
 from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
@@ -87,18 +85,8 @@ async def delete_for_good(*, owner_id: int, note_id: int) -> None:
     raise await _not_in_trash(owner_id, note_id)
 
 
-_sqlite_purge = asyncio.Lock()
-
-
 async def _purge_batch(condition: Q, *, batch_size: int, connection_name: str | None) -> list[Note]:
     """Delete up to `batch_size` trashed notes that meet `condition`, in one transaction."""
-    if connections.get(connection_name or "default").capabilities.dialect == "postgres":
-        return await _delete_batch(condition, batch_size=batch_size, connection_name=connection_name)
-    async with _sqlite_purge:
-        return await _delete_batch(condition, batch_size=batch_size, connection_name=connection_name)
-
-
-async def _delete_batch(condition: Q, *, batch_size: int, connection_name: str | None) -> list[Note]:
     async with in_transaction(connection_name or "default") as connection:
         # FOR UPDATE SKIP LOCKED (PostgreSQL; Tortoise leaves it out on SQLite): rows another worker
         # or a restore holds are skipped, not waited for, and the outer DELETE takes only rows claimed
