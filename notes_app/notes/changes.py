@@ -43,4 +43,8 @@ async def record_changes(*, connection: BaseDBAsyncClient, notes: Sequence[Note]
     # (notes_app/sync/recorder.py). Imported here: the sync package reads the notes' models and schemas.
     from notes_app.sync.recorder import record_sync_changes
 
-    await record_sync_changes(connection=connection, notes=notes, kind=kind)
+    # The feed counts per owner, and a purge's batch takes any owners' notes. Owners in ascending order,
+    # so two transactions recording for the same owners lock their counters in one order (no deadlock).
+    for owner_id in sorted({note.owner_id for note in notes}):
+        owned = [note for note in notes if note.owner_id == owner_id]
+        await record_sync_changes(connection=connection, notes=owned, kind=kind)

@@ -215,6 +215,22 @@ async def test_the_purge_deletes_only_notes_past_the_retention(client: httpx.Asy
     assert await purge_expired_trash(retention=timedelta(days=30), batch_size=10) == []
 
 
+async def test_one_purge_batch_takes_several_owners_notes_and_records_each_owners_change(
+    client: httpx.AsyncClient, bob_client: httpx.AsyncClient
+) -> None:
+    alices, bobs = await create_note(client, title="alice's"), await create_note(bob_client, title="bob's")
+    await trash(client, alices)
+    await trash(bob_client, bobs)
+    feeds = [(await c.get("/notes/changes")).json()["cursor"] for c in (client, bob_client)]
+
+    purged = await purge_expired_trash(retention=timedelta(0), batch_size=10)
+
+    assert sorted(purged) == sorted([alices["id"], bobs["id"]])
+    for feed_client, cursor, note in ((client, feeds[0], alices), (bob_client, feeds[1], bobs)):
+        changes = (await feed_client.get("/notes/changes", params={"cursor": cursor})).json()["changes"]
+        assert changes == [{"type": "delete", "id": note["id"]}]
+
+
 async def test_the_purge_goes_in_batches_and_misses_none(client: httpx.AsyncClient) -> None:
     notes = (await client.post("/notes/bulk", json={"notes": [note_payload(title=f"n{i}") for i in range(7)]})).json()
     for note in notes["items"]:
