@@ -56,3 +56,34 @@ async def test_a_personal_access_token_is_looked_up_once_and_last_used_at_writte
     assert statements.count == 2 + 5, statements.statements
     listed = (await client.get("/users/me/tokens")).json()["items"]
     assert listed[0]["last_used_at"] is not None
+
+
+# The writes' fixed numbers, per database. PostgreSQL: POST is one statement (the note, its revision,
+# the change feed's counter and stamp, the outbox events, NOTIFY, and the credential's liveness), PATCH
+# and PUT the owned-note lookup and one such statement (notes_app/notes/postgres_writes.py). SQLite
+# keeps a transaction of several statements (notes_app/sync/recorder.py).
+WRITE_STATEMENTS = {
+    "postgres": {"post": 1, "patch": 2, "put": 2},
+    # The liveness lookup or the owned note, BEGIN, the write, its revision, the counter, the stamp, COMMIT.
+    "sqlite": {"post": 7, "patch": 7, "put": 7},
+}
+
+
+async def test_writes_send_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, alice: Account, statements: StatementCounter, settings: Settings
+) -> None:
+    note = await create_note(client)  # warm-up: last_used_at is written once a minute at most
+    expected = WRITE_STATEMENTS[settings.dialect]
+
+    counted = {}
+    statements.reset()
+    assert (await client.post("/notes", json={"title": "another"})).status_code == 201
+    counted["post"] = statements.count
+    statements.reset()
+    assert (await client.patch(f"/notes/{note['id']}", json={"body": "changed"})).status_code == 200
+    counted["patch"] = statements.count
+    statements.reset()
+    assert (await client.put(f"/notes/{note['id']}", json={"title": "replaced"})).status_code == 200
+    counted["put"] = statements.count
+
+    assert counted == expected, statements.statements

@@ -19,7 +19,7 @@ from notes_app.notes.models import Note
 
 
 @cache
-def _columns() -> tuple[str, ...]:
+def note_columns() -> tuple[str, ...]:
     # Every column of the model, and only those (PostgreSQL's generated search_vector is not a field).
     # Read on first use, not at import: the foreign key's column (owner_id) joins db_fields only once
     # Tortoise has initialised the models, and a row without it would be hydrated as a partial model.
@@ -32,7 +32,7 @@ async def returning_notes(query: UpdateQuery | DeleteQuery) -> list[Note]:
     query._make_query()
     # Both dialects' builders (PostgreSQL's and SQLite's) have returning(); the base type does not.
     builder: Any = query.query
-    sql, parameters = builder.returning(*_columns()).get_parameterized_sql()
+    sql, parameters = builder.returning(*note_columns()).get_parameterized_sql()
     # execute_query_dict: Tortoise's asyncpg execute_query runs UPDATE and DELETE without fetching rows.
     rows = await query._db.execute_query_dict(sql, parameters)
     return [Note._init_from_db(**row) for row in rows]

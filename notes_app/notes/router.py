@@ -109,10 +109,11 @@ def _idempotent_responses(success: int, body: dict[str, Any], *problems: int) ->
     ),
 )
 async def create_note(
-    request: Request, data: NoteCreate, caller: CurrentCaller, idempotency_key: IdempotencyKeyHeader = None
+    request: Request, data: NoteCreate, caller: TokenCaller, idempotency_key: IdempotencyKeyHeader = None
 ) -> Response:
     async def write(connection: BaseDBAsyncClient | None) -> Response:
-        note = await service.create_note(owner_id=caller.id, data=data, connection=connection)
+        # create_note proves the caller's credential alive (TokenCaller's bargain).
+        note = await service.create_note(caller=caller, data=data, connection=connection)
         return _note_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
 
     return await respond_once(

@@ -13,6 +13,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from notes_app.errors import ProblemError
+from notes_app.notes import postgres_writes
 from notes_app.notes.changes import ChangeKind, record_change, record_changes
 from notes_app.notes.compiled import select_owned_note
 from notes_app.notes.etags import etag
@@ -63,11 +64,24 @@ async def _insert(data: NoteCreate, *, owner_id: int, now: datetime, connection:
     )
 
 
-async def create_note(*, owner_id: int, data: NoteCreate, connection: BaseDBAsyncClient | None = None) -> Note:
-    """The note and its first revision, in one transaction (`connection`'s, when given)."""
+def _on_postgres(connection: BaseDBAsyncClient) -> bool:
+    return connection.capabilities.dialect == "postgres"
+
+
+async def create_note(*, caller: Caller, data: NoteCreate, connection: BaseDBAsyncClient | None = None) -> Note:
+    """The note and its traces (first revision, change feed, outbox), atomically: in `connection`'s
+    transaction when given. Only while the caller's credential is alive (401 otherwise)."""
+    now = datetime.now(UTC)
     try:
+        if _on_postgres(writer := connection or Note._meta.db):
+            # One statement, which proves the credential alive too (notes_app/notes/postgres_writes.py).
+            note = await postgres_writes.create_note(writer, caller=caller, values=data.model_dump(), now=now)
+            if note is None:
+                raise revoked()
+            return note
+        await ensure_alive(caller)
         async with atomic(connection) as writer:
-            note = await _insert(data, owner_id=owner_id, now=datetime.now(UTC), connection=writer)
+            note = await _insert(data, owner_id=caller.id, now=now, connection=writer)
             await record_change(connection=writer, note=note, kind=ChangeKind.CREATED)
             return note
     except IntegrityError:
@@ -157,6 +171,18 @@ async def _write_changes(*, note: Note, values: dict[str, Any], expected_version
     and each racing writer gets its own version number, each recorded once. Only when nothing was
     written is the note read, to tell a no-op from a conflict or a note that is gone.
     """
+    if values and _on_postgres(Note._meta.db):
+        # One statement: the write and its traces (notes_app/notes/postgres_writes.py).
+        updated = await postgres_writes.update_note(
+            Note._meta.db,
+            note=note,
+            values=values,
+            versions=sorted(expected_versions) if expected_versions is not None else None,
+            now=datetime.now(UTC),
+        )
+        if updated is not None:
+            return updated
+        return _unwritten(note, expected_versions, await Note.filter(_owned(note)).first())
     async with in_transaction() as connection:
         if values:
             differs = reduce(operator.or_, (Q(**{f"{name}__not": value}) for name, value in values.items()))
@@ -169,6 +195,12 @@ async def _write_changes(*, note: Note, values: dict[str, Any], expected_version
                 await record_change(connection=connection, note=written[0], kind=ChangeKind.UPDATED)
                 return written[0]
         current = await Note.filter(_owned(note)).using_db(connection).first()
+    return _unwritten(note, expected_versions, current)
+
+
+def _unwritten(note: Note, expected_versions: Versions, current: Note | None) -> Note:
+    """The answer to a write that wrote nothing, from the note as it is now (`current`, None when gone):
+    404, 412, or the unchanged note of a no-op."""
     if current is None:
         raise NoteNotFound(note.id)  # trashed or deleted by a concurrent request since it was found
     if expected_versions is not None and current.version not in expected_versions:

@@ -22,7 +22,9 @@ compacts by construction (one entry per note, in its latest state). Notes change
 create) share one number; the cursor's note id orders them.
 
 On PostgreSQL all of it (counter, stamp or tombstones, outbox events, notification) is one statement,
-so the counter's lock is held for that statement and the COMMIT only. On SQLite it is a few statements.
+so the counter's lock is held for that statement and the COMMIT only. POST, PUT and PATCH go further:
+the note's write and all of its traces are one statement (notes_app/notes/postgres_writes.py), which
+locks the note before the counter too. On SQLite it is a few statements.
 
 Lock order, against deadlocks: a transaction locks the notes it writes first and the counter last,
 and takes no note lock after the counter. Two writers of one owner can wait on each other's counter,
@@ -42,15 +44,23 @@ from notes_app.notes.schemas import public_note, timestamp
 from notes_app.sync.events import EVENT_BITS, EVENT_OF_CHANGE
 from notes_app.sync.notifier import CHANNEL, wake_local_waiters
 
+
 # pg_notify's payload is the owner's id: listeners wake only that owner's long polls. NOTIFY inside a
 # transaction is delivered when it commits (and never if it rolls back), so a woken poll finds the change.
 # Data-modifying CTEs all run, referenced or not, over the statement's one snapshot; the later ones read
 # the number the counter's RETURNING handed out.
+def advance_counter_sql(*, owner: str, notify: str, source: str) -> str:
+    """The upsert that advances (or starts) the owner's counter once if `source` has a row, returning
+    the new number and notifying the owner's listeners. Shared with notes_app/notes/postgres_writes.py."""
+    return f"""INSERT INTO "change_counter" ("owner_id", "seq", "pruned_through", "pruned_note_id")
+    SELECT {owner}, 1, 0, 0 FROM {source}
+    ON CONFLICT ("owner_id") DO UPDATE SET "seq" = "change_counter"."seq" + 1
+    RETURNING "seq", pg_notify('{CHANNEL}', {notify})"""
+
+
 _RECORD_POSTGRES = f"""
 WITH "counter" AS (
-    INSERT INTO "change_counter" ("owner_id", "seq", "pruned_through", "pruned_note_id") VALUES ($1, 1, 0, 0)
-    ON CONFLICT ("owner_id") DO UPDATE SET "seq" = "change_counter"."seq" + 1
-    RETURNING "seq", pg_notify('{CHANNEL}', $2)
+    {advance_counter_sql(owner="$1::int", notify="$2", source="(VALUES (1)) AS once")}
 ), "stamped" AS (
     UPDATE "note" SET "change_seq" = (SELECT "seq" FROM "counter") WHERE "id" = ANY($3::int[]) AND NOT $4
     RETURNING 1

@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import LiteralString
 
 from tortoise.expressions import Q
 
@@ -46,6 +47,15 @@ class InsufficientScope(ProblemError):
         super().__init__(detail, headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'})
 
 
+# Caller.alive()'s conditions, a `{}` for each value: the session's id and its user's, or the token's hash.
+SESSION_ALIVE: LiteralString = (
+    'EXISTS (SELECT 1 FROM "user_session" WHERE "user_session"."id" = {} AND "user_session"."user_id" = {})'
+)
+TOKEN_ALIVE: LiteralString = (
+    'EXISTS (SELECT 1 FROM "personal_access_token" WHERE "personal_access_token"."token_hash" = {})'
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """The account a verified credential names, and that credential. Its liveness is not proven yet:
@@ -63,16 +73,8 @@ class Caller:
         request runs anyway. The session and token rows go with their account (ON DELETE CASCADE), so
         it also proves that the account exists."""
         if self.session_id is not None:
-            return Sql(
-                'EXISTS (SELECT 1 FROM "user_session" WHERE "user_session"."id" = {}'
-                ' AND "user_session"."user_id" = {})',
-                self.session_id,
-                self.id,
-            )
-        return Sql(
-            'EXISTS (SELECT 1 FROM "personal_access_token" WHERE "personal_access_token"."token_hash" = {})',
-            self.personal_token_hash,
-        )
+            return Sql(SESSION_ALIVE, self.session_id, self.id)
+        return Sql(TOKEN_ALIVE, self.personal_token_hash)
 
 
 def revoked() -> InvalidCredentials:

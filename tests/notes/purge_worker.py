@@ -32,9 +32,9 @@ RETENTION = timedelta(0)  # everything in the trash has expired
 
 async def seed(live: int, trashed: int) -> Any:
     owner = await User.create(username=f"purger{time.monotonic_ns()}", password_hash="!")
-    notes = [
-        await service.create_note(owner_id=owner.id, data=NoteCreate(title=f"n{i}")) for i in range(live + trashed)
-    ]
+    notes = await service.create_notes(
+        owner_id=owner.id, batch=[NoteCreate(title=f"n{i}") for i in range(live + trashed)]
+    )
     for note in notes[live:]:
         await service.trash_note(note=note)
     return {"live": [note.id for note in notes[:live]], "trashed": [note.id for note in notes[live:]]}

@@ -3,11 +3,13 @@
 from notes_app.notes import service
 from notes_app.notes.models import Note
 from notes_app.notes.schemas import NoteCreate, NotePatch
+from notes_app.users.credentials import Caller
 from tests.conftest import Account
 
 
 async def test_a_written_note_comes_back_whole(alice: Account) -> None:
-    created = await service.create_note(owner_id=alice.id, data=NoteCreate(title="first", tags=["a"]))
+    caller = Caller(id=alice.id, session_id=alice.session_id, personal_token_hash=None, can_write=True)
+    created = await service.create_note(caller=caller, data=NoteCreate(title="first", tags=["a"]))
 
     patched = await service.patch_note(note=created, changes=NotePatch(title="second"))
 

@@ -1,7 +1,7 @@
 """Revisions (docs/api.md, "Revisions"): every version a client was answered with is in the history, once."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -249,7 +249,10 @@ async def test_restoring_a_revision_honours_if_match(client: httpx.AsyncClient) 
 
 
 async def test_a_change_whose_revision_cannot_be_written_is_not_made(
-    settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    alice: Account,
+    monkeypatch: pytest.MonkeyPatch,
+    refuse_revisions: Callable[[], Awaitable[None]],
 ) -> None:
     async def broken(**kwargs: Any) -> None:
         raise RuntimeError("the revision could not be written")
@@ -258,6 +261,10 @@ async def test_a_change_whose_revision_cannot_be_written_is_not_made(
         note = await create_note(http, title="first")
         await http.patch(f"/notes/{note['id']}", json={"title": "second"})
         monkeypatch.setattr(changes, "write_revisions", broken)
+        if settings.dialect == "postgres":
+            # POST and PATCH write their revision inside their one statement (notes_app/notes/postgres_writes.py):
+            # the database refuses it there.
+            await refuse_revisions()
         patched = await http.patch(f"/notes/{note['id']}", json={"title": "lost"})
         created = await http.post("/notes", json=note_payload(title="lost"))
         bulk = await http.post("/notes/bulk", json={"notes": [note_payload(title="lost")]})
@@ -267,6 +274,25 @@ async def test_a_change_whose_revision_cannot_be_written_is_not_made(
     stored = await Note.get(id=note["id"])
     assert (stored.title, stored.version) == ("second", 2)  # the changes went with their revisions
     assert await Note.all().count() == 1
+
+
+@pytest.fixture
+async def refuse_revisions(settings: Settings) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Makes PostgreSQL refuse every revision from then on, until the test ends."""
+
+    async def refuse() -> None:
+        await Note._meta.db.execute_script(
+            """CREATE FUNCTION refuse_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the revision could not be written'; END $$;
+            CREATE TRIGGER refuse_revision BEFORE INSERT ON note_revision
+                FOR EACH ROW EXECUTE FUNCTION refuse_revision();"""
+        )
+
+    yield refuse
+    if settings.dialect == "postgres":
+        await Note._meta.db.execute_script(
+            "DROP TRIGGER IF EXISTS refuse_revision ON note_revision; DROP FUNCTION IF EXISTS refuse_revision();"
+        )
 
 
 async def test_a_deleted_accounts_history_goes_with_it(settings: Settings) -> None:
