@@ -65,23 +65,29 @@ def _json_timestamp(expression: str) -> str:
 def _public_note_json(alias: str) -> str:
     """The note's public JSON (notes_app.notes.schemas.public_note) as orjson writes it: compact, keys
     in that order. PostgreSQL's own json output puts spaces after separators, so it is spelled out."""
+
+    def column(name: str) -> str:
+        return f'"{alias}"."{name}"'
+
     tags = (
-        f"""'[' || coalesce((SELECT string_agg(to_json("t"."tag")::text, ',' ORDER BY "t"."n") """
-        f"""FROM jsonb_array_elements_text("{alias}"."tags") WITH ORDINALITY AS "t"("tag", "n")), '') || ']'"""
+        """'[' || coalesce((SELECT string_agg(to_json("t"."tag")::text, ',' ORDER BY "t"."n") """
+        f"""FROM jsonb_array_elements_text({column("tags")}) WITH ORDINALITY AS "t"("tag", "n")), '') || ']'"""
     )
-    parts = [
-        f"""'{{"id":' || "{alias}"."id\"""",
-        f"""',"title":' || {_json_string(f'"{alias}"."title"')}""",
-        f"""',"body":' || {_json_string(f'"{alias}"."body"')}""",
-        f"""',"tags":' || {tags}""",
-        f"""',"pinned":' || "{alias}"."pinned\"""",
-        f"""',"archived":' || "{alias}"."archived\"""",
-        f"""',"version":' || "{alias}"."version\"""",
-        f"""',"created_at":' || {_json_timestamp(f'"{alias}"."created_at"')}""",
-        f"""',"updated_at":' || {_json_timestamp(f'"{alias}"."updated_at"')}""",
-        "'}'",
+    values = {
+        "id": column("id"),
+        "title": _json_string(column("title")),
+        "body": _json_string(column("body")),
+        "tags": tags,
+        "pinned": column("pinned"),  # a boolean's text is true or false, as in JSON
+        "archived": column("archived"),
+        "version": column("version"),
+        "created_at": _json_timestamp(column("created_at")),
+        "updated_at": _json_timestamp(column("updated_at")),
+    }
+    members = [
+        f"""'{"{" if not index else ","}"{name}":' || {value}""" for index, (name, value) in enumerate(values.items())
     ]
-    return " || ".join(parts)
+    return " || ".join([*members, "'}'"])
 
 
 def _traces(p: _Parameters) -> str:
