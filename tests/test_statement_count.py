@@ -60,12 +60,14 @@ async def test_a_personal_access_token_is_looked_up_once_and_last_used_at_writte
 
 # The writes' fixed numbers, per database. PostgreSQL: POST is one statement (the note, its revision,
 # the change feed's counter and stamp, the outbox events, NOTIFY, and the credential's liveness), PATCH
-# and PUT the owned-note lookup and one such statement (notes_app/notes/postgres_writes.py). SQLite
-# keeps a transaction of several statements (notes_app/sync/recorder.py).
+# and PUT the owned-note lookup and one such statement (notes_app/notes/postgres_writes.py). DELETE (to
+# the trash) is the lookup and a transaction of the UPDATE and the change feed's statement. SQLite keeps a
+# transaction of several statements for each (notes_app/sync/recorder.py).
 WRITE_STATEMENTS = {
-    "postgres": {"post": 1, "patch": 2, "put": 2},
-    # The liveness lookup or the owned note, BEGIN, the write, its revision, the counter, the stamp, COMMIT.
-    "sqlite": {"post": 7, "patch": 7, "put": 7},
+    "postgres": {"post": 1, "patch": 2, "put": 2, "delete": 5},
+    # The liveness lookup or the owned note, BEGIN, the write, its revision (not for DELETE), the counter,
+    # the stamp, the outbox's INSERT ... SELECT (aiosqlite's COMMIT is a method call, not a statement).
+    "sqlite": {"post": 7, "patch": 7, "put": 7, "delete": 6},
 }
 
 
@@ -85,5 +87,8 @@ async def test_writes_send_a_fixed_number_of_statements(
     statements.reset()
     assert (await client.put(f"/notes/{note['id']}", json={"title": "replaced"})).status_code == 200
     counted["put"] = statements.count
+    statements.reset()
+    assert (await client.delete(f"/notes/{note['id']}")).status_code == 204
+    counted["delete"] = statements.count
 
     assert counted == expected, statements.statements
