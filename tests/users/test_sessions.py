@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from notes_app.config import Settings
+from notes_app.notes.models import Note
 from notes_app.users.models import RefreshToken, UserSession
-from tests.conftest import Account, assert_problem
+from tests.conftest import Account, assert_problem, note_payload
 from tests.users.accounts import bearer, fresh_account, log_in
 
 INVALID_TOKEN = 'Bearer error="invalid_token"'
@@ -216,3 +217,20 @@ async def test_another_users_session_is_404_and_keeps_working(client: httpx.Asyn
     assert_problem(await client.delete(f"/users/me/sessions/{bob.session_id}"), 404)
 
     assert (await client.get("/notes", headers=bob.headers)).status_code == 200
+
+
+async def test_an_ended_sessions_access_token_creates_no_note(settings: Settings) -> None:
+    # POST /notes proves the session alive inside its own statement on PostgreSQL
+    # (notes_app/notes/postgres_writes.py), with a lookup first on SQLite: both refuse it.
+    async with fresh_account(settings, "sol") as (account, client):
+        ended = await log_in(client, account)
+        await client.post("/auth/logout", headers=bearer(ended["access_token"]))
+        notes_before = await Note.all().count()
+
+        for key in ({}, {"Idempotency-Key": "first"}):
+            response = await client.post(
+                "/notes", json=note_payload(), headers={**bearer(ended["access_token"]), **key}
+            )
+            assert_problem(response, 401)
+
+        assert await Note.all().count() == notes_before
