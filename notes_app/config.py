@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Seconds between two checks of each replica's health and lag, per worker.
     replica_check_seconds: float = Field(default=1.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # One JSON line per request on stdout (notes_app/observability.py); false when something in front
+    # (a proxy, the platform) logs requests already.
+    access_log: bool = True
     # POST /import's own body limit (a ZIP of a whole vault), instead of max_body_bytes. What the archive
     # may inflate to is bounded separately (notes_app/transfer/archive.py).
     max_import_bytes: int = Field(default=50 * 1024 * 1024, ge=1)

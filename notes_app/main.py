@@ -107,8 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sync_metrics.pending = None  # the gauge is left out rather than the scrape failed
 
     app.state.refresh_metrics = refresh_metrics
-    app.add_middleware(RequestObservability, metrics=HttpMetrics(app.state.metrics_registry))
-    configure_access_log()
+    app.add_middleware(
+        RequestObservability,
+        metrics=HttpMetrics(app.state.metrics_registry),
+        log=configure_access_log() if settings.access_log else None,
+    )
     # Resolved here, not on first use: a PostgreSQL deployment without SECRET_KEY refuses to start.
     app.state.token_issuer = TokenIssuer(
         key=signing_key(settings), lifetime=timedelta(minutes=settings.access_token_minutes)

@@ -1,8 +1,11 @@
 """X-Request-ID on every response, and one access log line per request that leaks nothing."""
 
+import asyncio
+import io
 import json
-import logging
 import re
+import threading
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -15,19 +18,22 @@ from tests.conftest import Account, api_client, create_note
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 
 
+AccessLines = Callable[[], list[dict[str, object]]]
+
+
 @pytest.fixture
-def access_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
-    """The access log's lines, parsed, as the app writes them."""
-    lines: list[dict[str, object]] = []
+def access_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[AccessLines]:
+    """The access log's lines since the test started, parsed, as the app writes them."""
+    access_log.flush()  # earlier tests' lines go where they were going
+    written = io.BytesIO()
+    monkeypatch.setattr(access_log, "stream", written)
 
-    class Capture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(json.loads(record.getMessage()))
+    def lines() -> list[dict[str, object]]:
+        access_log.flush()
+        return [json.loads(line) for line in written.getvalue().splitlines()]
 
-    handler = Capture()
-    access_log.addHandler(handler)
-    yield lines  # type: ignore[misc]
-    access_log.removeHandler(handler)
+    yield lines
+    access_log.flush()
 
 
 @pytest.mark.parametrize("request_id", ["abc-123", "trace.id:42_x", "A" * 128])
@@ -78,15 +84,15 @@ async def test_a_500_carries_the_request_id_too(
 
 
 async def test_one_log_line_per_request_with_route_template_status_and_duration(
-    client: httpx.AsyncClient, access_lines: list[dict[str, object]]
+    client: httpx.AsyncClient, access_lines: AccessLines
 ) -> None:
     note = await create_note(client)
-    access_lines.clear()
+    before = len(access_lines())
 
     response = await client.get(f"/notes/{note['id']}", headers={"X-Request-ID": "trace-1"})
 
-    assert len(access_lines) == 1
-    [line] = access_lines
+    assert len(access_lines()) == before + 1
+    line = access_lines()[-1]
     assert set(line) == {"method", "route", "status", "duration_ms", "request_id"}
     assert (line["method"], line["route"], line["status"], line["request_id"]) == (
         "GET",
@@ -98,7 +104,7 @@ async def test_one_log_line_per_request_with_route_template_status_and_duration(
 
 
 async def test_log_lines_never_hold_passwords_tokens_bodies_or_ids(
-    anonymous: httpx.AsyncClient, access_lines: list[dict[str, object]]
+    anonymous: httpx.AsyncClient, access_lines: AccessLines
 ) -> None:
     secret_password = "very-secret-password-42"
     await anonymous.post("/users", json={"username": "logcheck", "password": secret_password})
@@ -111,7 +117,48 @@ async def test_log_lines_never_hold_passwords_tokens_bodies_or_ids(
     ).json()
     await anonymous.get(f"/notes/{note['id']}?limit=secret-query", headers=headers)
 
-    logged = json.dumps(access_lines)
+    logged = json.dumps(access_lines())
     for secret in (secret_password, token, "secret title", "secret body", "secret-query", f"/notes/{note['id']}"):
         assert secret not in logged
-    assert len(access_lines) == 4
+    assert len(access_lines()) == 4
+
+
+class StuckStream(io.BytesIO):
+    """A stdout nobody reads: every write waits until the test lets it through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = threading.Event()
+        self.unstuck = threading.Event()
+
+    def write(self, data: bytes, /) -> int:  # type: ignore[override]
+        self.writing.set()
+        self.unstuck.wait()
+        return super().write(data)
+
+
+async def test_requests_are_answered_while_the_log_cannot_be_written(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    access_log.flush()
+    stuck = StuckStream()
+    monkeypatch.setattr(access_log, "stream", stuck)
+    try:
+        await client.get("/health/live")
+        # The log's thread is now stuck in a write, holding a line ...
+        assert await asyncio.to_thread(stuck.writing.wait, 10)
+
+        # ... and the event loop goes on answering, gathering the lines meanwhile.
+        responses = [await client.get("/health/live") for _ in range(20)]
+        assert [response.status_code for response in responses] == [200] * 20
+    finally:
+        stuck.unstuck.set()
+    await asyncio.to_thread(access_log.flush)
+    assert len(stuck.getvalue().splitlines()) == 21
+
+
+async def test_access_log_false_writes_no_lines(settings: Settings, alice: Account, access_lines: AccessLines) -> None:
+    async with api_client(settings.model_copy(update={"access_log": False}), alice) as quiet:
+        assert (await quiet.get("/notes")).status_code == 200
+
+    assert access_lines() == []
