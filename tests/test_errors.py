@@ -8,7 +8,7 @@ import pytest
 
 from notes_app.config import Settings
 from notes_app.db import DATABASE_UNAVAILABLE
-from notes_app.notes import listing
+from notes_app.notes import pages
 from notes_app.notes.models import Note
 from tests.conftest import Account, api_client, assert_problem, create_note, note_payload
 
@@ -131,7 +131,7 @@ async def test_an_unexpected_failure_is_a_bare_500(
     async def broken(**_: object) -> None:
         raise RuntimeError('SELECT secret FROM "note" -- asyncpg internal detail')
 
-    monkeypatch.setattr(listing, "list_notes", broken)
+    monkeypatch.setattr(pages, "list_notes", broken)
     async with api_client(settings, alice, raise_app_exceptions=False) as client:
         response = await client.get("/notes")
 
@@ -146,7 +146,7 @@ async def test_every_database_outage_error_is_503_with_retry_after(
     async def unavailable(**_: object) -> None:
         raise exception_class("connection lost: secret internals")
 
-    monkeypatch.setattr(listing, "list_notes", unavailable)
+    monkeypatch.setattr(pages, "list_notes", unavailable)
     async with api_client(settings, alice) as client:
         response = await client.get("/notes")
 

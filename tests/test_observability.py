@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from notes_app.config import Settings
-from notes_app.notes import listing
+from notes_app.notes import pages
 from notes_app.observability import access_log
 from tests.conftest import Account, api_client, create_note
 
@@ -75,7 +75,7 @@ async def test_a_500_carries_the_request_id_too(
     async def broken(**_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(listing, "list_notes", broken)
+    monkeypatch.setattr(pages, "list_notes", broken)
     async with api_client(settings, alice, raise_app_exceptions=False) as client:
         response = await client.get("/notes", headers={"X-Request-ID": "trace-500"})
 

@@ -11,11 +11,24 @@ from notes_app.config import Settings
 from tests.conftest import Account, StatementCounter, create_note
 from tests.users.accounts import bearer, make_token
 
+# Every shape of list statement (notes_app/notes/compiled.py): filters, sorts, after a cursor, and the
+# tag and text filters that take the ORM's statement.
+LIST_PATHS = (
+    "/notes",
+    "/notes?pinned=true",
+    "/notes?archived=true",
+    "/notes?sort=created_at",
+    "/notes?tag=work",
+    "/notes?q=milk",
+)
+
 
 async def assert_reads_are_one_statement(
     client: httpx.AsyncClient, headers: dict[str, str], note_id: int, statements: StatementCounter
 ) -> None:
-    for path in (f"/notes/{note_id}", "/notes"):
+    second_page = (await client.get("/notes?limit=1", headers=headers)).json()["next_cursor"]
+    assert second_page is not None
+    for path in (f"/notes/{note_id}", *LIST_PATHS, f"/notes?limit=1&cursor={second_page}"):
         assert (await client.get(path, headers=headers)).status_code == 200  # warm-up
         statements.reset()
         response = await client.get(path, headers=headers)
@@ -28,7 +41,9 @@ async def assert_reads_are_one_statement(
 async def test_get_and_list_with_a_session_access_token_are_one_statement(
     client: httpx.AsyncClient, alice: Account, statements: StatementCounter
 ) -> None:
-    note = await create_note(client)
+    note = await create_note(client, tags=["work"], pinned=True)
+    await create_note(client, archived=True)
+    await create_note(client)
 
     await assert_reads_are_one_statement(client, alice.headers, note["id"], statements)
 
@@ -36,7 +51,9 @@ async def test_get_and_list_with_a_session_access_token_are_one_statement(
 async def test_get_and_list_with_a_personal_access_token_are_one_statement(
     client: httpx.AsyncClient, alice: Account, statements: StatementCounter
 ) -> None:
-    note = await create_note(client)
+    note = await create_note(client, tags=["work"], pinned=True)
+    await create_note(client, archived=True)
+    await create_note(client)
     token = (await make_token(client, alice, scopes=["notes:read"]))["token"]
 
     await assert_reads_are_one_statement(client, bearer(token), note["id"], statements)

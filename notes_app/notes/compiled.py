@@ -1,4 +1,4 @@
-"""GET /notes/{id}'s query, with its SQL built once instead of on every request.
+"""GET /notes/{id}'s query and GET /notes' page query, with their SQL built once instead of on every request.
 
 Tortoise builds a query's SQL from its filters on every call: a quarter of the event loop's time on
 GET /notes/{id} (py-spy; see bench/RESULTS.md). Here Tortoise's own query builder writes the
@@ -9,9 +9,16 @@ parameters through Tortoise's connection (its pool) and hydrates the row with th
 Upstream, compiled queries (tortoise-orm PR #2131) would make this module unnecessary.
 """
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
 from tortoise import BaseDBAsyncClient
 
+from notes_app.notes.listing import NoteFilters, page_query
 from notes_app.notes.models import Note
+from notes_app.notes.pagination import Cursor, Sort, SortName
 from notes_app.replicas import read_connection
 from notes_app.users.credentials import Caller
 
@@ -57,3 +64,81 @@ async def select_owned_note(*, note_id: int, caller: Caller) -> Note | None:
     }
     _, rows = await connection.execute_query(sql, [values[placeholder] for placeholder in placeholders])
     return Note._init_from_db(**rows[0]) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    caller: Caller
+    limit: int
+    after: Cursor | None
+
+
+# More placeholders, for a page: each stands for a value that changes from request to request.
+_LIMIT, _AFTER_ID = 7_000_004, -7_000_005
+_AFTER_VALUE = datetime(1970, 1, 2, 3, 4, 5, 678_901, tzinfo=UTC)
+_PAGE_VALUES: dict[object, Callable[[PageRequest], object]] = {
+    _OWNER: lambda page: page.caller.id,
+    _SESSION: lambda page: page.caller.session_id,
+    _TOKEN_HASH: lambda page: page.caller.personal_token_hash,
+    _LIMIT: lambda page: page.limit + 1,
+    _AFTER_ID: lambda page: page.after.id if page.after else None,
+    _AFTER_VALUE: lambda page: page.after.value if page.after else None,
+}
+# Where each parameter of a page statement comes from.
+_Slot = Callable[[PageRequest], object]
+
+# (dialect, session credential?, sort, after a cursor?, archived, pinned) -> (SQL, one slot per parameter)
+_select_page: dict[tuple[str, bool, SortName, bool, bool, bool | None], tuple[str, list[_Slot]]] = {}
+
+
+def _slot(parameter: object) -> _Slot:
+    # type() first: True == 1 and False == 0 would find an int placeholder's entry otherwise.
+    if type(parameter) is bool:
+        # One of the filters' booleans: part of the statement's shape, so kept as the builder wrote it.
+        return lambda _: parameter
+    if type(parameter) in (int, str, datetime) and parameter in _PAGE_VALUES:
+        return _PAGE_VALUES[parameter]
+    # Fail loudly, not wrongly, if a Tortoise upgrade ever renders a value we did not place.
+    raise RuntimeError(f"unexpected parameter from Tortoise's query builder: {parameter!r}")
+
+
+def _compile_select_page(
+    connection: BaseDBAsyncClient, *, session: bool, sort: Sort, after: bool, filters: NoteFilters
+) -> tuple[str, list[_Slot]]:
+    caller = Caller(
+        id=_OWNER,
+        session_id=_SESSION if session else None,
+        personal_token_hash=None if session else _TOKEN_HASH,
+        can_write=False,
+    )
+    cursor = Cursor(value=_AFTER_VALUE, id=_AFTER_ID) if after else None
+    query = page_query(caller=caller, filters=filters, sort=sort, limit=_LIMIT - 1, after=cursor).using_db(connection)
+    query._make_query()
+    sql, parameters = query.query.get_parameterized_sql()
+    return sql, [_slot(parameter) for parameter in parameters]
+
+
+async def select_page(
+    *, caller: Caller, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
+) -> tuple[str, Sequence[Any]]:
+    """The rows of a page (`listing.page_query`'s statement: the page and one note more), and the
+    dialect they come from. Pages filtered by tags or text take the ORM's statement as it is: their
+    shapes are many, and their cost is the search's, not the SQL's."""
+    connection = read_connection() or Note._meta.db
+    dialect = connection.capabilities.dialect
+    if filters.tags or filters.text is not None:
+        query = page_query(caller=caller, filters=filters, sort=sort, limit=limit, after=after).using_db(connection)
+        query._make_query()
+        sql, parameters = query.query.get_parameterized_sql()
+        _, rows = await connection.execute_query(sql, list(parameters))
+        return dialect, rows
+    key = (dialect, caller.session_id is not None, sort.name, after is not None, filters.archived, filters.pinned)
+    if (compiled := _select_page.get(key)) is None:
+        compiled = _select_page[key] = _compile_select_page(
+            connection, session=key[1], sort=sort, after=key[3], filters=filters
+        )
+    sql, slots = compiled
+    page = PageRequest(caller=caller, limit=limit, after=after)
+    values = [slot(page) for slot in slots]
+    _, rows = await connection.execute_query(sql, values)
+    return dialect, rows

@@ -15,7 +15,7 @@ from notes_app.notes.models import Note
 from notes_app.notes.pagination import Cursor, CursorSigner, Sort, SortName, cursor_key
 from notes_app.replicas import read_connection
 from notes_app.sql import Sql
-from notes_app.users.credentials import Caller, ensure_alive
+from notes_app.users.credentials import Caller
 
 
 def _fts5_query(text: str) -> str:
@@ -84,18 +84,3 @@ def page_query(*, caller: Caller, filters: NoteFilters, sort: Sort, limit: int, 
     if after is not None:
         query = query.filter(sort.after(after))
     return query.limit(limit + 1)
-
-
-async def list_notes(
-    *, caller: Caller, filters: NoteFilters, sort: Sort, limit: int, after: Cursor | None
-) -> tuple[list[Note], Cursor | None]:
-    """One page of the caller's notes that pass `filters`, in `sort` order, starting after `after`;
-    and the cursor for the next page, if there is one."""
-    notes = await page_query(caller=caller, filters=filters, sort=sort, limit=limit, after=after)
-    if not notes:
-        await ensure_alive(caller)  # an empty page proves nothing about the credential
-    if len(notes) <= limit:
-        return notes, None
-    notes = notes[:limit]
-    last = notes[-1]
-    return notes, Cursor(value=getattr(last, sort.field), id=last.id)

@@ -15,7 +15,7 @@ from notes_app.idempotency.dependencies import (
     respond_once,
 )
 from notes_app.idempotency.service import fingerprint
-from notes_app.notes import listing, service
+from notes_app.notes import pages, service
 from notes_app.notes.dependencies import OwnedNote, Page
 from notes_app.notes.etags import etag, if_match_versions, if_none_match_hits
 from notes_app.notes.models import Note
@@ -128,11 +128,11 @@ async def create_note(
 @router.get("", responses=_responses(200, {"model": NotePage}, 422))
 async def list_notes(page: Page, caller: TokenCaller) -> Response:
     # The page's statement proves the caller's credential alive (listing.page_query).
-    notes, next_cursor = await listing.list_notes(
+    items, next_cursor = await pages.list_notes(
         caller=caller, filters=page.filters, sort=page.sort, limit=page.limit, after=page.after
     )
     body = {
-        "items": [public_note(note) for note in notes],
+        "items": items,
         "next_cursor": page.cursors.encode(next_cursor) if next_cursor is not None else None,
     }
     return Response(orjson.dumps(body), media_type=_JSON)
