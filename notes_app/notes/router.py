@@ -20,6 +20,7 @@ from notes_app.notes.dependencies import OwnedNote, Page
 from notes_app.notes.etags import etag, if_match_versions, if_none_match_hits
 from notes_app.notes.models import Note
 from notes_app.notes.schemas import (
+    ROW_JSON_OPTIONS,
     NoteBatch,
     NoteBulkCreate,
     NoteCreate,
@@ -135,7 +136,7 @@ async def list_notes(page: Page, caller: TokenCaller) -> Response:
         "items": items,
         "next_cursor": page.cursors.encode(next_cursor) if next_cursor is not None else None,
     }
-    return Response(orjson.dumps(body), media_type=_JSON)
+    return Response(orjson.dumps(body, option=ROW_JSON_OPTIONS), media_type=_JSON)
 
 
 @router.post(

@@ -214,10 +214,19 @@ def public_note(note: Note) -> dict[str, Any]:
     }
 
 
+# How pages of rows are written (notes_app/notes/pages.py): orjson writes an aware UTC datetime as
+# `timestamp` does, but ten times faster, when it has microseconds (without, it leaves the fraction out).
+ROW_JSON_OPTIONS = orjson.OPT_UTC_Z
+
+
+def _row_timestamp(value: datetime) -> datetime | str:
+    return value if value.microsecond and value.tzinfo is UTC else timestamp(value)
+
+
 def public_note_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """`public_note` of a `note` row as asyncpg returns it (jsonb as its text, timestamps as aware
-    datetimes): what the model would hold, without building one. tests/notes/test_pages.py proves the
-    two agree for every field."""
+    """`public_note` of a `note` row as asyncpg returns it (jsonb as its text, timestamps as aware UTC
+    datetimes), for orjson with ROW_JSON_OPTIONS: what the model would give, without building one.
+    tests/notes/test_pages.py proves the bytes agree for every field."""
     return {
         "id": row["id"],
         "title": row["title"],
@@ -226,6 +235,6 @@ def public_note_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "pinned": row["pinned"],
         "archived": row["archived"],
         "version": row["version"],
-        "created_at": timestamp(row["created_at"]),
-        "updated_at": timestamp(row["updated_at"]),
+        "created_at": _row_timestamp(row["created_at"]),
+        "updated_at": _row_timestamp(row["updated_at"]),
     }
