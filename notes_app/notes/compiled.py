@@ -67,7 +67,9 @@ async def select_owned_note(*, note_id: int, caller: Caller) -> Note | None:
 
 
 @dataclass(frozen=True, slots=True)
-class PageRequest:
+class _PageValues:
+    """What a page statement's parameters are taken from."""
+
     caller: Caller
     limit: int
     after: Cursor | None
@@ -76,7 +78,7 @@ class PageRequest:
 # More placeholders, for a page: each stands for a value that changes from request to request.
 _LIMIT, _AFTER_ID = 7_000_004, -7_000_005
 _AFTER_VALUE = datetime(1970, 1, 2, 3, 4, 5, 678_901, tzinfo=UTC)
-_PAGE_VALUES: dict[object, Callable[[PageRequest], object]] = {
+_PAGE_VALUES: dict[object, Callable[[_PageValues], object]] = {
     _OWNER: lambda page: page.caller.id,
     _SESSION: lambda page: page.caller.session_id,
     _TOKEN_HASH: lambda page: page.caller.personal_token_hash,
@@ -85,7 +87,7 @@ _PAGE_VALUES: dict[object, Callable[[PageRequest], object]] = {
     _AFTER_VALUE: lambda page: page.after.value if page.after else None,
 }
 # Where each parameter of a page statement comes from.
-_Slot = Callable[[PageRequest], object]
+_Slot = Callable[[_PageValues], object]
 
 # (dialect, session credential?, sort, after a cursor?, archived, pinned) -> (SQL, one slot per parameter)
 _select_page: dict[tuple[str, bool, SortName, bool, bool, bool | None], tuple[str, list[_Slot]]] = {}
@@ -138,7 +140,7 @@ async def select_page(
             connection, session=key[1], sort=sort, after=key[3], filters=filters
         )
     sql, slots = compiled
-    page = PageRequest(caller=caller, limit=limit, after=after)
+    page = _PageValues(caller=caller, limit=limit, after=after)
     values = [slot(page) for slot in slots]
     _, rows = await connection.execute_query(sql, values)
     return dialect, rows
