@@ -1,28 +1,49 @@
-"""GET /export, free of HTTP: every note of an owner as Markdown files in a ZIP, streamed as it is written.
+"""GET /export, free of HTTP: every note of an owner as Markdown files in a ZIP, streamed as it is written,
+in memory that does not grow with the number of notes.
 
-Notes are read in keyset batches (the listing's own query, oldest first, live notes then archived
-ones), so memory holds one batch whatever the number of notes, and the first bytes leave after the
-first batch. The ZIP is written by stream-zip in one worker thread per export: rendering front matter,
-deflating and CRCs are CPU work that would otherwise stall the event loop. The thread asks the event loop
-for each next batch, and hands chunks back through a queue a few chunks deep, so a slow client slows the
-thread down rather than filling memory. (stream-zip's own async_stream_zip hops threads for every
-file and chunk: ~2,000 files/s here, against ~50,000 for its sync generator.)
+A ZIP ends with a central directory that lists every file (name, CRC, sizes, offset). Instead of keeping
+those records until the end (0.4 KB per note), the export reads the notes twice in the same order: the
+first pass writes each file, the second computes each file's record again (the same note gives the same
+name and bytes, so the same CRC, compressed size and offset) and writes the directory (ziprecords.py).
+Names are kept unique by a filter of fixed size that each pass rebuilds identically (filenames.py).
+
+Both passes must see the same notes. On PostgreSQL they read one snapshot: a REPEATABLE READ, READ ONLY
+transaction held for the download, so a note written meanwhile is in neither pass (the next export has
+it) and writers are never blocked. SQLite has no snapshot that would not stop the whole process (Tortoise
+keeps one SQLite connection, and a transaction holds it), so there each batch is read when needed. On
+both, a digest of the records the first pass wrote is compared with the second pass's before the archive
+is closed: notes that changed between the passes cut the download rather than end it with a directory
+that does not match its files (on PostgreSQL this is a guard that never fires).
+
+Notes are read in keyset batches (the listing's own query, oldest first, live notes then archived ones),
+the first before the response starts, so a database that is down is a 503 and not a broken download. The
+ZIP is written in one worker thread per export: rendering front matter, deflating and CRCs are CPU work
+that would otherwise stall the event loop. The thread asks the event loop for each next batch, and hands
+chunks back through a queue a few chunks deep, so a slow client slows the thread down rather than
+filling memory.
 """
 
 import asyncio
 import contextvars
+import hashlib
 import stat
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from stream_zip import ZIP_AUTO, MemberFile, stream_zip
+from tortoise import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from notes_app.notes.listing import NoteFilters, page_query
+from notes_app.notes.models import Note
 from notes_app.notes.pagination import SORTS, Cursor
+from notes_app.replicas import PRIMARY_ALIAS
 from notes_app.transfer.filenames import UniqueNames
 from notes_app.transfer.frontmatter import render_note
+from notes_app.transfer.ziprecords import Entry, central_record, end_records, entry_for, local_header
 from notes_app.users.credentials import Caller, ensure_alive
 
 # Notes per query. A batch of the largest notes (100,000 characters) is ~80 MB of text at most.
@@ -32,32 +53,54 @@ _FIELDS = ("id", "title", "body", "tags", "pinned", "archived", "created_at", "u
 _ORDER = SORTS["created_at"]
 _CHUNK_BYTES = 64 * 1024
 _CHUNKS_AHEAD = 4
-# Deflate level 6 (zlib's default): nearly level 9's size for Markdown, at a fraction of its CPU.
-_COMPRESSION_LEVEL = 6
+# A download that takes no chunk for this long is cut: a client that stopped reading must not hold a
+# database connection and its snapshot for ever.
+STALLED_SECONDS = 600.0
 _FILE_MODE = stat.S_IFREG | 0o644
-# A ZIP entry's time is an MS-DOS date (1980..2107) plus stream-zip's 32-bit Unix time: a note older or
-# newer is stamped with the nearest one. The exact times are in each file's front matter.
+# A ZIP entry's time is an MS-DOS date (1980..2107) plus a 32-bit Unix time: a note older or newer is
+# stamped with the nearest one. The exact times are in each file's front matter.
 _EARLIEST_ENTRY_TIME = datetime(1980, 1, 1, tzinfo=UTC)
 _LATEST_ENTRY_TIME = datetime(2038, 1, 1, tzinfo=UTC)
 
 Row = dict[str, Any]
 # Where a batch starts: archived or not, and after which note (None: from the first).
 Position = tuple[bool, Cursor | None]
+_START: Position = (False, None)
 
 
-async def read_batch(*, caller: Caller, position: Position) -> list[Row]:
-    """Up to EXPORT_BATCH + 1 notes from `position` (the listing's page query, lookahead included). The
-    query finds notes only while the caller's session or token is alive; a batch that ends a pass is
-    therefore followed by a check that it still is, so a credential revoked during a download breaks
-    the download (401 before the first byte, a cut connection after) instead of ending a ZIP early
-    that would look complete."""
+class NotesChangedDuringExport(Exception):
+    """The second pass did not find the notes the first pass wrote (SQLite only: no snapshot)."""
+
+
+class ExportStalled(Exception):
+    """The client took no chunk for STALLED_SECONDS."""
+
+
+@asynccontextmanager
+async def _snapshot() -> AsyncIterator[BaseDBAsyncClient | None]:
+    """The connection both passes read through: a read-only snapshot on PostgreSQL, None on SQLite."""
+    if Note._meta.db.capabilities.dialect != "postgres":
+        yield None
+        return
+    # The primary, not a replica: a long snapshot on a hot standby is cancelled by replication conflicts.
+    async with in_transaction(PRIMARY_ALIAS) as connection:
+        # The transaction's first statement, as PostgreSQL requires.
+        await connection.execute_script("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield connection
+
+
+async def read_batch(*, caller: Caller, snapshot: BaseDBAsyncClient | None, position: Position) -> list[Row]:
+    """Up to EXPORT_BATCH + 1 notes from `position` (the listing's page query, lookahead included), then
+    a check that the caller's session or token is still alive. The check runs outside the snapshot, which
+    would still see a credential revoked after it began: a credential revoked during a download breaks
+    the download within a batch (401 before the first byte, a cut connection after) instead of ending a
+    ZIP that would look complete."""
     archived, after = position
     query = page_query(
         caller=caller, filters=NoteFilters(archived=archived), sort=_ORDER, limit=EXPORT_BATCH, after=after
     )
-    rows: list[Row] = await query.values(*_FIELDS)
-    if len(rows) <= EXPORT_BATCH:
-        await ensure_alive(caller)
+    rows: list[Row] = await (query if snapshot is None else query.using_db(snapshot)).values(*_FIELDS)
+    await ensure_alive(caller)
     return rows
 
 
@@ -73,9 +116,11 @@ def _entry_time(moment: datetime) -> datetime:
     return min(max(moment, _EARLIEST_ENTRY_TIME), _LATEST_ENTRY_TIME)
 
 
-def _members(first: list[Row], read_next: Callable[[Position], list[Row]]) -> Iterator[MemberFile]:
+def _entries(first: list[Row], read_next: Callable[[Position], list[Row]]) -> Iterator[tuple[Entry, bytes]]:
+    """One pass: every note's entry, at its offset in the archive, and its deflated content."""
     names = UniqueNames()
-    position: Position | None = (False, None)
+    offset = 0
+    position: Position | None = _START
     rows = first
     while position is not None:
         for row in rows:
@@ -89,59 +134,144 @@ def _members(first: list[Row], read_next: Callable[[Position], list[Row]]) -> It
                 updated_at=row["updated_at"],
             )
             name = names.name_for(title=row["title"], note_id=row["id"])
-            method = ZIP_AUTO(len(content), level=_COMPRESSION_LEVEL)
-            yield name, _entry_time(row["updated_at"]), _FILE_MODE, method, (content,)
+            entry, data = entry_for(
+                name=name, modified=_entry_time(row["updated_at"]), mode=_FILE_MODE, content=content, offset=offset
+            )
+            offset += entry.local_size
+            yield entry, data
         position = _next_position(position, rows)
         if position is not None:
             rows = read_next(position)
 
 
+def _archive(first: list[Row], read_next: Callable[[Position], list[Row]]) -> Iterator[bytes]:
+    """The archive's bytes: the files (first pass), the central directory (second pass), the end."""
+    written = hashlib.blake2b()
+    count = directory_offset = 0
+    for entry, data in _entries(first, read_next):
+        written.update(central_record(entry))
+        count += 1
+        directory_offset = entry.offset + entry.local_size
+        yield local_header(entry)
+        yield data
+    listed = hashlib.blake2b()
+    directory_size = 0
+    for entry, _ in _entries(read_next(_START), read_next):
+        record = central_record(entry)
+        listed.update(record)
+        directory_size += len(record)
+        yield record
+    # The records hold every name, CRC, size and offset: equal digests mean the same files, in order.
+    if listed.digest() != written.digest():
+        raise NotesChangedDuringExport("notes changed during the export: download it again")
+    yield end_records(count=count, directory_offset=directory_offset, directory_size=directory_size)
+
+
+def _chunked(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    buffer = bytearray()
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= _CHUNK_BYTES:
+            yield bytes(buffer[:_CHUNK_BYTES])
+            del buffer[:_CHUNK_BYTES]
+    if buffer:
+        yield bytes(buffer)
+
+
 async def export_archive(*, caller: Caller) -> AsyncIterator[bytes]:
-    """Reads the first batch now, so a database that is down is a 503 and not a broken download, and
-    returns the archive's chunks."""
-    first = await read_batch(caller=caller, position=(False, None))
-    return _stream(caller=caller, first=first)
+    """Opens the snapshot and reads the first batch now, so a database that is down is a 503 and not a
+    broken download, and returns the archive's chunks."""
+    download = _Download(caller)
+    await download.start()
+    chunks = download.chunks()
+    # A response that is never iterated (the client left before it started) still ends the download.
+    weakref.finalize(chunks, download.stop)
+    return chunks
 
 
-async def _stream(*, caller: Caller, first: list[Row]) -> AsyncIterator[bytes]:
-    loop = asyncio.get_running_loop()
-    chunks: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
-    room = threading.Semaphore(_CHUNKS_AHEAD)
-    stopped = threading.Event()
+class _Download:
+    """One export in flight: a task holding the snapshot, the thread writing the archive, and the queue
+    between that thread and the response."""
 
-    def read_next(position: Position) -> list[Row]:
-        # In the worker thread: the query runs on the event loop (the ORM's connections live there).
-        return asyncio.run_coroutine_threadsafe(read_batch(caller=caller, position=position), loop).result()
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+        self.loop = asyncio.get_running_loop()
+        # The thread's batch reads run in the request's context, where no transaction is set: only the
+        # notes query goes to the snapshot, the credential check does not.
+        self.context = contextvars.copy_context()
+        self.queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+        self.room = threading.Semaphore(_CHUNKS_AHEAD)
+        self.stopped = threading.Event()
+        self.holder: asyncio.Task[None] | None = None
 
-    def hand_over(item: bytes | BaseException | None) -> None:
+    async def start(self) -> None:
+        first: asyncio.Future[None] = self.loop.create_future()
+        self.holder = asyncio.create_task(self._hold_snapshot(first))
         try:
-            loop.call_soon_threadsafe(chunks.put_nowait, item)
-        except RuntimeError:  # the event loop has closed: the server is gone, and so is the client
-            stopped.set()
+            await first
+        except BaseException:
+            self.stop()
+            raise
 
-    def write_archive() -> None:
+    def stop(self) -> None:
+        # A thread waiting for room wakes and stops.
+        self.stopped.set()
+        self.room.release()
+
+    async def _hold_snapshot(self, first: asyncio.Future[None]) -> None:
+        finished: asyncio.Future[None] = self.loop.create_future()
         try:
-            for chunk in stream_zip(_members(first, read_next), chunk_size=_CHUNK_BYTES):
-                room.acquire()
-                if stopped.is_set():
+            async with _snapshot() as snapshot:
+                rows = await read_batch(caller=self.caller, snapshot=snapshot, position=_START)
+                thread = threading.Thread(
+                    target=self.context.run, args=(self._write, rows, snapshot, finished), name="notes-export"
+                )
+                thread.daemon = True
+                thread.start()
+                first.set_result(None)
+                await finished
+        except Exception as exc:
+            if first.done():
+                self._hand_over(exc)  # the snapshot's connection failed after the response started
+            else:
+                first.set_exception(exc)
+        finally:
+            self.stop()  # cancelled (the server shutting down): the thread stops at its next chunk
+
+    def _write(self, first: list[Row], snapshot: BaseDBAsyncClient | None, finished: asyncio.Future[None]) -> None:
+        def read_next(position: Position) -> list[Row]:
+            # The query runs on the event loop: the ORM's connections live there.
+            batch = read_batch(caller=self.caller, snapshot=snapshot, position=position)
+            return asyncio.run_coroutine_threadsafe(batch, self.loop).result()
+
+        try:
+            for chunk in _chunked(_archive(first, read_next)):
+                if not self.room.acquire(timeout=STALLED_SECONDS):
+                    raise ExportStalled(f"the client took nothing for {STALLED_SECONDS:.0f} s")
+                if self.stopped.is_set():
                     return  # the client went away
-                hand_over(chunk)
-            hand_over(None)
+                self._hand_over(chunk)
+            self._hand_over(None)
         except Exception as exc:  # handed to the response, which raises it in the request's task
-            hand_over(exc)
+            self._hand_over(exc)
+        finally:
+            self._call_soon(lambda: finished.done() or finished.set_result(None))
 
-    # The thread runs in a copy of this context: the queries it asks for see the ORM's context.
-    thread = threading.Thread(
-        target=contextvars.copy_context().run, args=(write_archive,), name="notes-export", daemon=True
-    )
-    thread.start()
-    try:
-        while (item := await chunks.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            room.release()
-            yield item
-    finally:
-        # Done, failed, or the client disconnected: a thread waiting for room wakes and stops.
-        stopped.set()
-        room.release()
+    def _hand_over(self, item: bytes | BaseException | None) -> None:
+        self._call_soon(self.queue.put_nowait, item)
+
+    def _call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        try:
+            self.loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the event loop has closed: the server is gone, and so is the client
+            self.stopped.set()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            while (item := await self.queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                self.room.release()
+                yield item
+        finally:
+            self.stop()
