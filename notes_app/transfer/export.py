@@ -189,6 +189,11 @@ async def export_archive(*, caller: Caller) -> AsyncIterator[bytes]:
     return chunks
 
 
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():  # cancelled when the snapshot's task was
+        future.set_result(None)
+
+
 class _Download:
     """One export in flight: a task holding the snapshot, the thread writing the archive, and the queue
     between that thread and the response."""
@@ -255,7 +260,7 @@ class _Download:
         except Exception as exc:  # handed to the response, which raises it in the request's task
             self._hand_over(exc)
         finally:
-            self._call_soon(lambda: finished.done() or finished.set_result(None))
+            self._call_soon(_settle, finished)
 
     def _hand_over(self, item: bytes | BaseException | None) -> None:
         self._call_soon(self.queue.put_nowait, item)

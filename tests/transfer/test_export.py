@@ -1,8 +1,6 @@
 """GET /export: every note of the caller as Markdown with front matter, in a ZIP streamed as it is written."""
 
 import asyncio
-import os
-import threading
 import zipfile
 from datetime import UTC, datetime
 from typing import Any
@@ -13,13 +11,17 @@ import yaml
 
 import notes_app.transfer.export as export
 from notes_app.config import Settings
-from notes_app.main import create_app
 from notes_app.users.models import UserSession
 from notes_app.users.tokens import InvalidCredentials
 from tests.conftest import Account, api_client, assert_problem, create_note, sign_up
-from tests.transfer.support import import_zip, read_zip
-
-PATIENCE = 30
+from tests.transfer.support import (
+    PATIENCE,
+    RawClient,
+    export_threads,
+    import_zip,
+    incompressible_notes,
+    read_zip,
+)
 
 
 def _front_matter(content: bytes) -> tuple[str, bytes]:
@@ -130,49 +132,6 @@ async def test_export_needs_a_token(anonymous: httpx.AsyncClient) -> None:
     assert_problem(await anonymous.get("/export"), 401)
 
 
-class _RawClient:
-    """Calls the ASGI app directly, to see the response's body messages as the server sends them."""
-
-    def __init__(self, settings: Settings, account: Account) -> None:
-        self.app = create_app(settings)
-        self.account = account
-        self.chunks: list[bytes] = []
-        self.first_chunk = asyncio.Event()
-        self.disconnect = asyncio.Event()
-
-    async def get(self, path: str) -> None:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "root_path": "",
-            "query_string": b"",
-            "headers": [(b"host", b"notes.test"), (b"authorization", f"Bearer {self.account.token}".encode())],
-            "client": ("127.0.0.1", 1234),
-            "server": ("notes.test", 80),
-        }
-        sent_request = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent_request
-            if not sent_request:
-                sent_request = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await self.disconnect.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body" and message.get("body"):
-                self.chunks.append(message["body"])
-                self.first_chunk.set()
-
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture
 def held_second_batch(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     """Small batches, and the second one is not read until the returned Event is set."""
@@ -192,17 +151,11 @@ def held_second_batch(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     return release
 
 
-async def _incompressible_notes(client: httpx.AsyncClient, count: int) -> None:
-    # 24 KB of random text each: the first batch (6 notes) fills more than one 64 KiB chunk.
-    for n in range(count):
-        await create_note(client, title=f"random {n}", body=os.urandom(18_000).hex()[:24_000])
-
-
 async def test_the_first_bytes_leave_before_the_second_batch_is_read(
     client: httpx.AsyncClient, settings: Settings, alice: Account, held_second_batch: asyncio.Event
 ) -> None:
-    await _incompressible_notes(client, 12)
-    raw = _RawClient(settings, alice)
+    await incompressible_notes(client, 12)
+    raw = RawClient(settings, alice)
 
     download = asyncio.create_task(raw.get("/export"))
     try:
@@ -215,16 +168,12 @@ async def test_the_first_bytes_leave_before_the_second_batch_is_read(
     assert len(read_zip(b"".join(raw.chunks))) == 12
 
 
-def _export_threads() -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name == "notes-export"]
-
-
 async def test_an_abandoned_download_stops_its_thread(
     client: httpx.AsyncClient, settings: Settings, alice: Account, held_second_batch: asyncio.Event
 ) -> None:
     # Far more chunks than the thread may write ahead: it would wait for room forever if not stopped.
-    await _incompressible_notes(client, 40)
-    raw = _RawClient(settings, alice)
+    await incompressible_notes(client, 40)
+    raw = RawClient(settings, alice)
 
     download = asyncio.create_task(raw.get("/export"))
     await asyncio.wait_for(raw.first_chunk.wait(), PATIENCE)
@@ -232,9 +181,9 @@ async def test_an_abandoned_download_stops_its_thread(
     held_second_batch.set()
     await asyncio.wait_for(download, PATIENCE)
 
-    for thread in _export_threads():
+    for thread in export_threads():
         await asyncio.to_thread(thread.join, PATIENCE)
-    assert _export_threads() == []
+    assert export_threads() == []
 
 
 async def test_the_openapi_document_describes_the_zip_and_the_uploads(client: httpx.AsyncClient) -> None:
@@ -273,8 +222,8 @@ async def test_a_session_ended_during_a_download_breaks_it_instead_of_ending_the
 ) -> None:
     dave = await sign_up(settings, "dave")
     async with api_client(settings, dave) as dave_client:
-        await _incompressible_notes(dave_client, 12)
-    raw = _RawClient(settings, dave)
+        await incompressible_notes(dave_client, 12)
+    raw = RawClient(settings, dave)
 
     download = asyncio.create_task(raw.get("/export"))
     try:

@@ -1,0 +1,123 @@
+"""What an export sees of notes written while it runs, and what a download that stops costs."""
+
+import asyncio
+import zipfile
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import connections
+
+import notes_app.transfer.export as export
+from notes_app.config import Settings
+from tests.conftest import Account, create_note
+from tests.transfer.support import PATIENCE, RawClient, export_threads, incompressible_notes, read_zip
+
+
+@pytest.fixture
+def held_second_pass(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, asyncio.Event]:
+    """(reached, release): the second pass's first read waits for `release` once it has set `reached`."""
+    reached, release = asyncio.Event(), asyncio.Event()
+    read_batch = export.read_batch
+    starts = 0
+
+    async def held(**kwargs: Any) -> Any:
+        nonlocal starts
+        if kwargs["position"] == export._START:
+            starts += 1
+            if starts == 2:
+                reached.set()
+                await release.wait()
+        return await read_batch(**kwargs)
+
+    monkeypatch.setattr(export, "read_batch", held)
+    return reached, release
+
+
+async def _write_between_the_passes(
+    client: httpx.AsyncClient, raw: RawClient, held_second_pass: tuple[asyncio.Event, asyncio.Event]
+) -> asyncio.Task[None]:
+    reached, release = held_second_pass
+    edited = await create_note(client, title="Edited", body="before")
+    await create_note(client, title="Kept", body="kept")
+    download = asyncio.create_task(raw.get("/export"))
+    try:
+        await asyncio.wait_for(reached.wait(), PATIENCE)
+        response = await client.patch(f"/notes/{edited['id']}", json={"body": "after"})
+        assert response.status_code == 200, response.text
+        await create_note(client, title="Created", body="during the export")
+    finally:
+        release.set()
+    return download
+
+
+async def test_on_postgresql_an_export_is_the_notes_as_they_were_when_it_began(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    alice: Account,
+    dialect: str,
+    held_second_pass: tuple[asyncio.Event, asyncio.Event],
+) -> None:
+    if dialect != "postgres":
+        pytest.skip("SQLite has no snapshot: see the test below")
+    raw = RawClient(settings, alice)
+
+    download = await _write_between_the_passes(client, raw, held_second_pass)
+    await asyncio.wait_for(download, PATIENCE)
+
+    # One REPEATABLE READ snapshot: the edit and the new note, committed after it began, are in neither pass.
+    files = read_zip(b"".join(raw.chunks))
+    assert sorted(files) == ["Edited.md", "Kept.md"]
+    assert files["Edited.md"].endswith(b"---\nbefore")
+
+
+async def test_on_sqlite_a_note_written_between_the_passes_cuts_the_download(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    alice: Account,
+    dialect: str,
+    held_second_pass: tuple[asyncio.Event, asyncio.Event],
+) -> None:
+    if dialect != "sqlite":
+        pytest.skip("PostgreSQL reads both passes from one snapshot: see the test above")
+    raw = RawClient(settings, alice)
+
+    download = await _write_between_the_passes(client, raw, held_second_pass)
+
+    # The directory would not match the files written: the response, already started, is cut (the ASGI
+    # server closes the connection), never closed as a valid ZIP.
+    with pytest.raises(export.NotesChangedDuringExport):
+        await asyncio.wait_for(download, PATIENCE)
+    with pytest.raises(zipfile.BadZipFile):
+        read_zip(b"".join(raw.chunks))
+
+
+async def _transactions_left_open() -> int:
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT count(*) AS open FROM pg_stat_activity"
+        " WHERE datname = current_database() AND state LIKE 'idle in transaction%'"
+    )
+    return int(rows[0]["open"])
+
+
+async def test_a_client_that_stops_reading_is_cut_and_its_snapshot_released(
+    client: httpx.AsyncClient, settings: Settings, alice: Account, dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "STALLED_SECONDS", 0.2)
+    await incompressible_notes(client, 40)  # far more chunks than the thread may write ahead
+    raw = RawClient(settings, alice)
+    raw.reading.clear()
+
+    download = asyncio.create_task(raw.get("/export"))
+    try:
+        await asyncio.wait_for(raw.first_chunk.wait(), PATIENCE)
+        for thread in export_threads():
+            await asyncio.to_thread(thread.join, PATIENCE)
+        assert export_threads() == []
+        if dialect == "postgres":
+            async with asyncio.timeout(PATIENCE):
+                # PostgreSQL's view of its sessions: no event to wait for.
+                while await _transactions_left_open():  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+    finally:
+        download.cancel()
