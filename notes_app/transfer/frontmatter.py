@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from notes_app.text import WHITE_SPACE_CLASS, trim
+
 # libyaml's emitter and parser, several times faster than PyYAML's pure-Python ones (an export writes
 # one front matter per note); the pure-Python classes behave the same where libyaml is missing.
 try:
@@ -87,6 +89,8 @@ _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
 # The first level-one ATX heading, without an optional closing run of `#`.
 _HEADING = re.compile(r"^#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?$", re.MULTILINE)
 _NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+# White space inside a tag, with any `-` around it: `work project` and `work - project` become `work-project`.
+_INNER_WHITE_SPACE = re.compile(rf"[{WHITE_SPACE_CLASS}-]*[{WHITE_SPACE_CLASS}][{WHITE_SPACE_CLASS}-]*")
 
 
 class InvalidNoteFile(Exception):
@@ -108,6 +112,7 @@ class NoteFile:
     fields: dict[str, Any]  # title, body, tags, and pinned/archived when given: NoteCreate's input
     created: datetime | None
     updated: datetime | None
+    renamed_tags: list[tuple[str, str]]  # (as written, with `-` for its white space)
 
 
 def _split(text: str) -> tuple[str | None, str]:
@@ -152,15 +157,28 @@ def _title_from(file: str, front_matter: Mapping[Any, Any], body: str) -> Any:
     return name
 
 
-def _tags_from(value: Any) -> Any:
+def _tags_from(value: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """The tags a file lists, and (as written, as renamed) for each tag whose white space became `-`."""
     if value is None:
-        return []
+        return [], []
     if isinstance(value, str):  # "a, b, c"
         value = value.split(",")
     if not isinstance(value, list):
-        return value  # refused by the note's rules: a list of tags
-    # Obsidian users write tags as in the body, `#project`; the `#` is not part of the name.
-    return [tag.strip().removeprefix("#") if isinstance(tag, str) else tag for tag in value if tag != ""]
+        return value, []  # refused by the note's rules: a list of tags
+    tags: list[Any] = []
+    renamed: list[tuple[str, str]] = []
+    for tag in value:
+        if tag == "":
+            continue
+        if isinstance(tag, str):
+            # Obsidian users write tags as in the body, `#project`; the `#` is not part of the name.
+            tag = trim(trim(tag).removeprefix("#"))
+            # Joplin allows spaces in tags (`work project`), which a note's tag cannot hold.
+            if (joined := _INNER_WHITE_SPACE.sub("-", tag)) != tag:
+                renamed.append((tag, joined))
+                tag = joined
+        tags.append(tag)
+    return tags, renamed
 
 
 _TIMESTAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
@@ -215,17 +233,14 @@ def read_note_file(file: str, text: str) -> NoteFile:
     front_matter = _load_mapping(block) if block is not None else {}
     if front_matter is None:
         front_matter, body = {}, text
-    fields: dict[str, Any] = {
-        "title": _title_from(file, front_matter, body),
-        "body": body,
-        "tags": _tags_from(front_matter.get("tags")),
-    }
+    tags, renamed_tags = _tags_from(front_matter.get("tags"))
+    fields: dict[str, Any] = {"title": _title_from(file, front_matter, body), "body": body, "tags": tags}
     for flag in ("pinned", "archived"):
         if front_matter.get(flag) is not None:
             fields[flag] = front_matter[flag]
     created = _timestamp_from("created", front_matter.get("created"))
     updated = _timestamp_from("updated", front_matter.get("updated"))
-    return NoteFile(fields=fields, created=created, updated=updated)
+    return NoteFile(fields=fields, created=created, updated=updated, renamed_tags=renamed_tags)
 
 
 def is_note_file(name: str) -> bool:

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 import anyio.to_thread
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -18,7 +18,7 @@ from notes_app.errors import ProblemError
 from notes_app.notes.bulk_insert import BATCH_SIZE, insert_notes
 from notes_app.notes.changes import ChangeKind, record_changes
 from notes_app.notes.models import Note
-from notes_app.notes.schemas import NoteCreate
+from notes_app.notes.schemas import NoteCreate, Tag
 from notes_app.transfer.archive import MAX_NOTE_FILE_BYTES, UploadedFile, read_archive
 from notes_app.transfer.frontmatter import InvalidNoteFile, read_note_file
 from notes_app.users.service import account_gone
@@ -26,6 +26,8 @@ from notes_app.users.service import account_gone
 # The problem lists this many invalid files at most: enough to fix a batch of them, bounded for a
 # 10,000-file archive where every file is wrong.
 MAX_REPORTED_ERRORS = 100
+# A tag as a note stores it: trimmed, lower-cased.
+_STORED_TAG: TypeAdapter[str] = TypeAdapter(Tag)
 
 
 class UploadKind(Enum):
@@ -41,12 +43,14 @@ class InvalidImport(ProblemError):
 class ImportedNote:
     file: str
     note: Note  # not saved yet: built in the worker thread, so the event loop only inserts
+    renamed_tags: list[tuple[str, str]]  # (as written, as stored)
 
 
 @dataclass(frozen=True)
 class ImportPlan:
     notes: list[ImportedNote]
     skipped: list[tuple[str, str]]
+    renamed_tags: list[tuple[str, str]]  # each distinct (as written, as stored), sorted
     # SHA-256 of what was uploaded (kind, file name, bytes): the same upload sent again with the same
     # Idempotency-Key is the same request.
     fingerprint: str
@@ -56,6 +60,7 @@ class ImportPlan:
 class ImportResult:
     items: list[tuple[str, int]]  # (file, id) in the order of the upload
     skipped: list[tuple[str, str]]  # (file, reason)
+    renamed_tags: list[tuple[str, str]]  # (as written, as stored)
 
 
 def _problem_errors(file: str, errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -74,7 +79,8 @@ def _read_note(upload: UploadedFile, *, owner_id: int, now: datetime) -> Importe
         raise InvalidNoteFile([dict(error) for error in exc.errors()]) from None
     created = note_file.created or now
     note = Note(owner_id=owner_id, **data.model_dump(), created_at=created, updated_at=note_file.updated or created)
-    return ImportedNote(upload.name, note)
+    renamed = [(written, _STORED_TAG.validate_python(joined)) for written, joined in note_file.renamed_tags]
+    return ImportedNote(upload.name, note, renamed)
 
 
 def plan_import(*, owner_id: int, body: bytes, kind: UploadKind, file_name: str, now: datetime) -> ImportPlan:
@@ -106,7 +112,8 @@ def plan_import(*, owner_id: int, body: bytes, kind: UploadKind, file_name: str,
         )
     digest = hashlib.sha256(f"{kind.value}\0{file_name}\0".encode())
     digest.update(body)
-    return ImportPlan(notes=notes, skipped=skipped, fingerprint=digest.hexdigest())
+    renamed_tags = sorted({pair for imported in notes for pair in imported.renamed_tags})
+    return ImportPlan(notes=notes, skipped=skipped, renamed_tags=renamed_tags, fingerprint=digest.hexdigest())
 
 
 async def read_upload(*, owner_id: int, body: bytes, kind: UploadKind, file_name: str) -> ImportPlan:
@@ -135,4 +142,5 @@ async def write_notes(*, plan: ImportPlan, connection: BaseDBAsyncClient | None 
     return ImportResult(
         items=[(imported.file, imported.note.id) for imported in plan.notes],
         skipped=plan.skipped,
+        renamed_tags=plan.renamed_tags,
     )

@@ -93,6 +93,7 @@ async def import_notes(
             "created": len(result.items),
             "items": [{"file": file, "id": note_id} for file, note_id in result.items],
             "skipped": [{"file": file, "reason": reason} for file, reason in result.skipped],
+            "renamed_tags": [{"tag": tag, "imported_as": stored} for tag, stored in result.renamed_tags],
         }
         return Response(orjson.dumps(summary), status_code=201, media_type="application/json")
 

@@ -41,7 +41,7 @@ async def test_the_same_key_with_another_upload_is_422(client: httpx.AsyncClient
 
 
 async def test_a_refused_upload_does_not_use_up_its_key(client: httpx.AsyncClient) -> None:
-    invalid = make_zip({"bad.md": "---\ntags: [not valid]\n---\n"})
+    invalid = make_zip({"bad.md": "---\ntags: [not.valid]\n---\n"})
     assert_problem(await client.post("/import", content=invalid, headers=_key("import-3")), 422)
 
     response = await client.post("/import", content=VAULT, headers=_key("import-3"))

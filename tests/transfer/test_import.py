@@ -85,6 +85,7 @@ async def test_a_joplin_markdown_front_matter_export_imports_with_its_times_and_
 
     assert response.status_code == 201, response.text
     assert response.json()["created"] == 2
+    assert response.json()["renamed_tags"] == []
     assert {skipped["file"] for skipped in response.json()["skipped"]} == {
         "_resources/a1b2c3.png",
         "School/_notebook.yml",
@@ -100,6 +101,40 @@ async def test_a_joplin_markdown_front_matter_export_imports_with_its_times_and_
     assert quiz["created_at"] == "1970-01-01T00:00:00.000000Z"
     assert quiz["updated_at"] == "2021-06-17T23:59:00.000000Z"
     assert quiz["tags"] == ["math", "school"]
+
+
+async def test_tags_with_white_space_are_imported_with_a_hyphen_and_listed(client: httpx.AsyncClient) -> None:
+    # Joplin allows spaces in tags; a note's tag holds letters, digits, `-`, `_` and `/`.
+    files = {
+        "Work/Plan.md": '---\ntitle: Plan\ntags:\n  - work project\n  - Work  Project\n  - "#road - map"\n'
+        "  - plain\n---\nbody",
+        "Other.md": "---\ntags: work project, Q3\u00a0goals\n---\nx",
+    }
+
+    response = await import_zip(client, files)
+
+    assert response.status_code == 201, response.text
+    assert response.json()["renamed_tags"] == [
+        {"tag": "Q3\u00a0goals", "imported_as": "q3-goals"},
+        {"tag": "Work  Project", "imported_as": "work-project"},
+        {"tag": "road - map", "imported_as": "road-map"},
+        {"tag": "work project", "imported_as": "work-project"},
+    ]
+    notes = _by_title(await all_notes(client))
+    assert notes["Plan"]["tags"] == ["plain", "road-map", "work-project"]
+    assert notes["Other"]["tags"] == ["q3-goals", "work-project"]
+
+
+async def test_a_tag_still_invalid_once_its_spaces_are_hyphens_is_422_and_nothing_is_written(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await import_zip(
+        client, {"fine.md": "---\ntags: [a b]\n---\n", "bad.md": "---\ntags: [C++ code]\n---\n"}
+    )
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["loc"][:3] == ["body", "bad.md", "tags"]
+    assert await note_count() == 0
 
 
 @pytest.mark.parametrize(
@@ -269,7 +304,7 @@ async def test_imported_notes_reach_the_change_feed(client: httpx.AsyncClient) -
     [
         ("---\ntitle: " + "t" * 201 + "\n---\n", "title"),
         ("x" * 100_001, "body"),
-        ("---\ntags: [fine, not fine]\n---\n", "tags"),
+        ("---\ntags: [fine, c++]\n---\n", "tags"),
         ("---\ntags: [" + ", ".join(f"t{n}" for n in range(21)) + "]\n---\n", "tags"),
         ("---\ntags: {a: b}\n---\n", "tags"),
         ("---\npinned: maybe\n---\n", "pinned"),
@@ -305,7 +340,7 @@ async def test_a_file_that_is_not_utf8_is_422_naming_it(client: httpx.AsyncClien
 
 
 async def test_every_invalid_file_is_named(client: httpx.AsyncClient) -> None:
-    files: dict[str, bytes | str] = {f"bad{n}.md": "---\ntags: [no good]\n---\n" for n in range(3)}
+    files: dict[str, bytes | str] = {f"bad{n}.md": "---\ntags: [no.good]\n---\n" for n in range(3)}
 
     problem = assert_problem(await import_zip(client, files), 422)
 
