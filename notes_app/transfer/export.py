@@ -37,6 +37,7 @@ from typing import Any
 from tortoise import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from notes_app.errors import RETRY_AFTER_SECONDS, ProblemError
 from notes_app.notes.listing import NoteFilters, page_query
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import SORTS, Cursor
@@ -76,10 +77,27 @@ class ExportStalled(Exception):
     """The client took no chunk for STALLED_SECONDS."""
 
 
+class TooManyExports(ProblemError):
+    status = 503
+
+
+# Downloads holding a snapshot in this process. Each holds a pool connection for as long as its client
+# takes: at most half the pool, so that downloads cannot starve every other request of connections.
+_snapshots_held = 0
+
+
+def export_slots(pool_max: int) -> int:
+    return max(1, pool_max // 2)
+
+
+def _reads_a_snapshot() -> bool:
+    return Note._meta.db.capabilities.dialect == "postgres"
+
+
 @asynccontextmanager
 async def _snapshot() -> AsyncIterator[BaseDBAsyncClient | None]:
     """The connection both passes read through: a read-only snapshot on PostgreSQL, None on SQLite."""
-    if Note._meta.db.capabilities.dialect != "postgres":
+    if not _reads_a_snapshot():
         yield None
         return
     # The primary, not a replica: a long snapshot on a hot standby is cancelled by replication conflicts.
@@ -178,15 +196,30 @@ def _chunked(pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
-async def export_archive(*, caller: Caller) -> AsyncIterator[bytes]:
+async def export_archive(*, caller: Caller, pool_max: int) -> AsyncIterator[bytes]:
     """Opens the snapshot and reads the first batch now, so a database that is down is a 503 and not a
-    broken download, and returns the archive's chunks."""
-    download = _Download(caller)
+    broken download, and returns the archive's chunks. 503 while export_slots(pool_max) downloads hold
+    a snapshot already."""
+    global _snapshots_held
+    holds_slot = _reads_a_snapshot()
+    if holds_slot:
+        if _snapshots_held >= export_slots(pool_max):
+            raise TooManyExports(
+                "too many exports are in progress: retry after the delay in Retry-After",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        _snapshots_held += 1  # taken here, with no await since the check; given back by the snapshot's task
+    download = _Download(caller, holds_slot=holds_slot)
     await download.start()
     chunks = download.chunks()
     # A response that is never iterated (the client left before it started) still ends the download.
     weakref.finalize(chunks, download.stop)
     return chunks
+
+
+def _give_back_slot() -> None:
+    global _snapshots_held
+    _snapshots_held -= 1
 
 
 def _settle(future: asyncio.Future[None]) -> None:
@@ -198,8 +231,9 @@ class _Download:
     """One export in flight: a task holding the snapshot, the thread writing the archive, and the queue
     between that thread and the response."""
 
-    def __init__(self, caller: Caller) -> None:
+    def __init__(self, caller: Caller, *, holds_slot: bool) -> None:
         self.caller = caller
+        self.holds_slot = holds_slot
         self.loop = asyncio.get_running_loop()
         # The thread's batch reads run in the request's context, where no transaction is set: only the
         # notes query goes to the snapshot, the credential check does not.
@@ -242,6 +276,8 @@ class _Download:
                 first.set_exception(exc)
         finally:
             self.stop()  # cancelled (the server shutting down): the thread stops at its next chunk
+            if self.holds_slot:
+                _give_back_slot()
 
     def _write(self, first: list[Row], snapshot: BaseDBAsyncClient | None, finished: asyncio.Future[None]) -> None:
         def read_next(position: Position) -> list[Row]:
@@ -278,5 +314,8 @@ class _Download:
                     raise item
                 self.room.release()
                 yield item
+            if self.holder is not None:
+                # The response ends once the snapshot is closed and its connection back in the pool.
+                await self.holder
         finally:
             self.stop()

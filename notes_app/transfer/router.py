@@ -48,10 +48,10 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
         **problem_responses(401, 503),
     },
 )
-async def export_notes(caller: TokenCaller, user: CurrentUser) -> ZipResponse:
+async def export_notes(request: Request, caller: TokenCaller, user: CurrentUser) -> ZipResponse:
     # The same caller as CurrentUser's (FastAPI solves a dependency once per request); CurrentUser
     # proves it alive and gives the username for the file name.
-    chunks = await export.export_archive(caller=caller)
+    chunks = await export.export_archive(caller=caller, pool_max=request.app.state.settings.db_pool_max)
     file_name = f"notes-{user.username}-{datetime.now(UTC):%Y-%m-%d}.zip"
     return ZipResponse(chunks, headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 

@@ -10,7 +10,7 @@ from tortoise import connections
 
 import notes_app.transfer.export as export
 from notes_app.config import Settings
-from tests.conftest import Account, create_note
+from tests.conftest import Account, api_client, assert_problem, create_note
 from tests.transfer.support import PATIENCE, RawClient, export_threads, incompressible_notes, read_zip
 
 
@@ -121,3 +121,26 @@ async def test_a_client_that_stops_reading_is_cut_and_its_snapshot_released(
                     await asyncio.sleep(0.05)
     finally:
         download.cancel()
+
+
+async def test_downloads_beyond_half_the_pool_are_503_until_one_ends(
+    client: httpx.AsyncClient, settings: Settings, alice: Account, dialect: str
+) -> None:
+    if dialect != "postgres":
+        pytest.skip("SQLite downloads hold no connection")
+    small_pool = settings.model_copy(update={"db_pool_max": 2})  # one download at a time
+    await incompressible_notes(client, 12)  # more than one chunk: the download stays open while unread
+    first = RawClient(small_pool, alice)
+    first.reading.clear()
+    download = asyncio.create_task(first.get("/export"))
+    await asyncio.wait_for(first.first_chunk.wait(), PATIENCE)
+
+    async with api_client(small_pool, alice) as second:
+        refused = await second.get("/export")
+        assert_problem(refused, 503)
+        assert refused.headers["retry-after"].isdigit()
+
+        first.reading.set()
+        await asyncio.wait_for(download, PATIENCE)
+        assert len(read_zip(b"".join(first.chunks))) == 12
+        assert (await second.get("/export")).status_code == 200
