@@ -476,18 +476,23 @@ def run_access_log(args: argparse.Namespace, state: NotesAppState, postmaster: i
 
 
 def run_transfer(args: argparse.Namespace, state: NotesAppState, out: report.Report) -> None:
-    """GET /export of the whole seeded account, then POST /import of a cut of it: once, after the rounds."""
-    seed = db.seed_notes(args.rows, owner_id=state.owner_id)
-    log(f"transfer: seeded {args.rows:,} notes in {seed.seconds:.1f} s")
-    server = start(APPS["notes_app"], args, state)
-    try:
-        token = notes_api.log_in(Client(server.base)).access_token
-        result = measure_transfer(
-            base=server.base, token=token, pids=server.pids(), expected=args.rows, import_notes=args.import_notes
-        )
-    finally:
-        server.stop()
-    out.transfer = result.lines()
+    """GET /export of the whole seeded account, then POST /import of a cut of it: once, after the rounds,
+    at a tenth of the seeded notes and at all of them, each with a fresh server, so that the two exports'
+    peak RSS show whether memory grows with the number of notes."""
+    out.transfer = []
+    for rows in (max(args.rows // 10, 1), args.rows):
+        seed = db.seed_notes(rows, owner_id=state.owner_id)
+        log(f"transfer: seeded {rows:,} notes in {seed.seconds:.1f} s")
+        server = start(APPS["notes_app"], args, state)
+        try:
+            token = notes_api.log_in(Client(server.base)).access_token
+            result = measure_transfer(
+                base=server.base, token=token, pids=server.pids(), expected=rows, import_notes=args.import_notes
+            )
+        finally:
+            server.stop()
+        out.transfer += result.lines()
+    # The report's per-second figures: the run at all the seeded notes.
     out.export_notes_per_s, out.import_notes_per_s = (
         result.exported / result.export_seconds,
         result.imported / result.import_seconds,

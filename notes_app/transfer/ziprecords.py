@@ -93,59 +93,39 @@ def _unix_time(moment: datetime) -> bytes:
     return _UNIX_TIME.pack(_UNIX_TIME_ID, _UNIX_TIME.size - 4, 1, int(moment.timestamp()))
 
 
+def _file_fields(entry: Entry) -> tuple[int, ...]:
+    """The fields a local header and a central directory record share, in their common order: flags,
+    method, MS-DOS time and date, CRC, sizes, name length."""
+    time, date = _dos_time(entry.modified)
+    return _UTF8_NAMES, _DEFLATED, time, date, entry.crc, entry.compressed_size, entry.size, len(entry.name)
+
+
 def local_header(entry: Entry) -> bytes:
     """What precedes the entry's data."""
-    time, date = _dos_time(entry.modified)
-    return (
-        _LOCAL_HEADER.pack(
-            b"PK\x03\x04",
-            _VERSION,
-            _UTF8_NAMES,
-            _DEFLATED,
-            time,
-            date,
-            entry.crc,
-            entry.compressed_size,
-            entry.size,
-            len(entry.name),
-            _UNIX_TIME.size,
-        )
-        + entry.name
-        + _unix_time(entry.modified)
-    )
+    extra = _unix_time(entry.modified)
+    return _LOCAL_HEADER.pack(b"PK\x03\x04", _VERSION, *_file_fields(entry), len(extra)) + entry.name + extra
 
 
 def central_record(entry: Entry) -> bytes:
     """The entry's record in the central directory."""
-    time, date = _dos_time(entry.modified)
     zip64 = entry.offset >= _MAX_32
     extra = _unix_time(entry.modified)
     if zip64:
         extra = _ZIP64_OFFSET.pack(_ZIP64_ID, _ZIP64_OFFSET.size - 4, entry.offset) + extra
     version = _VERSION_ZIP64 if zip64 else _VERSION
-    return (
-        _CENTRAL_RECORD.pack(
-            b"PK\x01\x02",
-            _MADE_ON_UNIX | version,
-            version,
-            _UTF8_NAMES,
-            _DEFLATED,
-            time,
-            date,
-            entry.crc,
-            entry.compressed_size,
-            entry.size,
-            len(entry.name),
-            len(extra),
-            0,  # comment length
-            0,  # disk number
-            0,  # internal attributes
-            entry.mode << 16,  # external attributes: the Unix mode in the high half
-            _MAX_32 if zip64 else entry.offset,
-        )
-        + entry.name
-        + extra
+    record = _CENTRAL_RECORD.pack(
+        b"PK\x01\x02",
+        _MADE_ON_UNIX | version,
+        version,
+        *_file_fields(entry),
+        len(extra),
+        0,  # comment length
+        0,  # disk number
+        0,  # internal attributes
+        entry.mode << 16,  # external attributes: the Unix mode in the high half
+        _MAX_32 if zip64 else entry.offset,
     )
+    return record + entry.name + extra
 
 
 def end_records(*, count: int, directory_offset: int, directory_size: int) -> bytes:
