@@ -144,3 +144,21 @@ async def test_downloads_beyond_half_the_pool_are_503_until_one_ends(
         await asyncio.wait_for(download, PATIENCE)
         assert len(read_zip(b"".join(first.chunks))) == 12
         assert (await second.get("/export")).status_code == 200
+
+
+async def test_a_database_down_when_an_export_starts_is_503_before_the_response_and_holds_nothing(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await create_note(client, title="Kept")
+
+    async def down(**kwargs: Any) -> Any:
+        raise ConnectionRefusedError("the database is down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(export, "read_batch", down)
+        refused = await client.get("/export")
+
+    assert_problem(refused, 503)
+    assert refused.headers["retry-after"].isdigit()
+    assert export._snapshots_held == 0
+    assert list(read_zip((await client.get("/export")).content)) == ["Kept.md"]
