@@ -275,7 +275,9 @@ class _Download:
             else:
                 first.set_exception(exc)
         finally:
-            self.stop()  # cancelled (the server shutting down): the thread stops at its next chunk
+            # Done, failed, or cancelled (the server shutting down): a thread still writing stops at its
+            # next chunk rather than read through a closed snapshot.
+            self.stop()
             if self.holds_slot:
                 _give_back_slot()
 
