@@ -15,16 +15,21 @@ The tests read the archives back with the standard library's zipfile and Info-ZI
 import struct
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL_RECORD = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _ZIP64_END = struct.Struct("<4sQHHIIQQQQ")
 _ZIP64_LOCATOR = struct.Struct("<4sIQI")
 _END = struct.Struct("<4sHHHHIIH")
-# Extended timestamp extra field: the modification time as 32-bit Unix time (finer than MS-DOS's 2 s).
+# Extended timestamp extra field: the modification time as signed 32-bit Unix time (finer than MS-DOS's 2 s).
 _UNIX_TIME = struct.Struct("<HHBl")
 _UNIX_TIME_ID = 0x5455
+# What each time field can hold: a time outside is written as the nearest one it can (a note may be from
+# any year; its exact times are in its front matter), never a struct.error halfway through a download.
+_EARLIEST_DOS_TIME = datetime(1980, 1, 1, tzinfo=UTC)
+_LATEST_DOS_TIME = datetime(2107, 12, 31, 23, 59, 58, tzinfo=UTC)
+_EARLIEST_UNIX_TIME, _LATEST_UNIX_TIME = -(2**31), 2**31 - 1
 # ZIP64 extended information holding only the local header's offset (the sizes always fit: a note is
 # at most a few hundred KB).
 _ZIP64_OFFSET = struct.Struct("<HHQ")
@@ -47,7 +52,7 @@ class Entry:
     """One file of the archive: everything its local header and its central directory record say."""
 
     name: bytes  # UTF-8
-    modified: datetime  # within 1980..2038 (MS-DOS dates, 32-bit Unix time)
+    modified: datetime  # aware, any year: each time field holds the nearest time it can
     mode: int
     crc: int
     compressed_size: int
@@ -83,6 +88,7 @@ def entry_for(*, name: str, modified: datetime, mode: int, content: bytes, offse
 
 
 def _dos_time(moment: datetime) -> tuple[int, int]:
+    moment = min(max(moment.astimezone(UTC), _EARLIEST_DOS_TIME), _LATEST_DOS_TIME)
     time = (moment.hour << 11) | (moment.minute << 5) | (moment.second // 2)
     date = ((moment.year - 1980) << 9) | (moment.month << 5) | moment.day
     return time, date
@@ -90,7 +96,8 @@ def _dos_time(moment: datetime) -> tuple[int, int]:
 
 def _unix_time(moment: datetime) -> bytes:
     # Flags 1: the modification time only, in the central record as in the local header.
-    return _UNIX_TIME.pack(_UNIX_TIME_ID, _UNIX_TIME.size - 4, 1, int(moment.timestamp()))
+    seconds = min(max(int(moment.timestamp()), _EARLIEST_UNIX_TIME), _LATEST_UNIX_TIME)
+    return _UNIX_TIME.pack(_UNIX_TIME_ID, _UNIX_TIME.size - 4, 1, seconds)
 
 
 def _file_fields(entry: Entry) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import notes_app.transfer.export as export
-from notes_app.transfer.ziprecords import Entry, central_record
+from notes_app.transfer.ziprecords import Entry, central_record, end_records, entry_for, local_header
 
 _MOMENT = datetime(2026, 11, 24, 23, 40, 7, tzinfo=UTC)
 
@@ -101,6 +101,50 @@ def test_an_offset_beyond_4_gib_is_written_in_the_zip64_extra_field() -> None:
 
     assert info.header_offset == offset
     assert record[6] == 45  # the version needed for ZIP64
+
+
+@pytest.mark.parametrize(
+    ("modified", "dos_time", "unix_time"),
+    [
+        (datetime(1, 1, 1, tzinfo=UTC), (1980, 1, 1, 0, 0, 0), -(2**31)),
+        (datetime(1970, 1, 1, tzinfo=UTC), (1980, 1, 1, 0, 0, 0), 0),
+        (datetime(2100, 1, 1, tzinfo=UTC), (2100, 1, 1, 0, 0, 0), 2**31 - 1),
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), (2107, 12, 31, 23, 59, 58), 2**31 - 1),
+    ],
+)
+def test_a_time_a_field_cannot_hold_is_written_as_the_nearest_one_it_can(
+    modified: datetime, dos_time: tuple[int, ...], unix_time: int
+) -> None:
+    entry, data = entry_for(name="n.md", modified=modified, mode=0o100644, content=b"x", offset=0)
+    archive = local_header(entry) + data
+    record = central_record(entry)
+    archive += record + end_records(count=1, directory_offset=len(archive), directory_size=len(record))
+
+    with zipfile.ZipFile(io.BytesIO(archive)) as read:
+        (info,) = read.infolist()
+        assert info.date_time == dos_time
+        assert read.read(info) == b"x"
+    # The extended timestamp field (0x5455) closes the record: flags, then the signed 32-bit time.
+    assert int.from_bytes(record[-4:], "little", signed=True) == unix_time
+
+
+def test_a_directory_beyond_4_gib_with_few_entries_has_zip64_end_records() -> None:
+    # Few files, but large ones before the directory: the offset, not the count, needs ZIP64.
+    offset, size = 5 * 2**30, 46 + 6 + 9 + 12
+
+    end = end_records(count=3, directory_offset=offset, directory_size=size)
+
+    assert end[:4] == b"PK\x06\x06"
+    assert int.from_bytes(end[24:32], "little") == 3  # entries on this disk
+    assert int.from_bytes(end[40:48], "little") == size
+    assert int.from_bytes(end[48:56], "little") == offset
+    locator = end[56:76]
+    assert locator[:4] == b"PK\x06\x07"
+    assert int.from_bytes(locator[8:16], "little") == offset + size  # where the ZIP64 end record starts
+    classic = end[76:]
+    assert classic[:4] == b"PK\x05\x06"
+    assert int.from_bytes(classic[10:12], "little") == 3  # the count fits: written as it is
+    assert int.from_bytes(classic[16:20], "little") == 0xFFFFFFFF  # the offset does not: "see ZIP64"
 
 
 def _peak_bytes(count: int) -> int:
