@@ -112,7 +112,7 @@ class NoteFile:
     fields: dict[str, Any]  # title, body, tags, and pinned/archived when given: NoteCreate's input
     created: datetime | None
     updated: datetime | None
-    renamed_tags: list[tuple[str, str]]  # (as written, with `-` for its white space)
+    renamed_tags: list[tuple[str, str]]  # (as written, trimmed; without `#`, with `-` for its white space)
 
 
 def _split(text: str) -> tuple[str | None, str]:
@@ -158,7 +158,8 @@ def _title_from(file: str, front_matter: Mapping[Any, Any], body: str) -> Any:
 
 
 def _tags_from(value: Any) -> tuple[Any, list[tuple[str, str]]]:
-    """The tags a file lists, and (as written, as renamed) for each tag whose white space became `-`."""
+    """The tags a file lists, and (as written, as renamed) for each tag whose white space became `-`:
+    as written is the file's own text, `#` included, without the white space around it."""
     if value is None:
         return [], []
     if isinstance(value, str):  # "a, b, c"
@@ -168,14 +169,16 @@ def _tags_from(value: Any) -> tuple[Any, list[tuple[str, str]]]:
     tags: list[Any] = []
     renamed: list[tuple[str, str]] = []
     for tag in value:
-        if tag == "":
-            continue
         if isinstance(tag, str):
+            # Surrounding white space is the list's (`a, b`), not the tag's.
+            written = trim(tag)
             # Obsidian users write tags as in the body, `#project`; the `#` is not part of the name.
-            tag = trim(trim(tag).removeprefix("#"))
+            tag = trim(written.removeprefix("#"))
+            if tag == "":
+                continue  # an empty entry (`a,,b`, `a, b,`, a lone `#`) names no tag
             # Joplin allows spaces in tags (`work project`), which a note's tag cannot hold.
             if (joined := _INNER_WHITE_SPACE.sub("-", tag)) != tag:
-                renamed.append((tag, joined))
+                renamed.append((written, joined))
                 tag = joined
         tags.append(tag)
     return tags, renamed

@@ -115,14 +115,23 @@ async def test_tags_with_white_space_are_imported_with_a_hyphen_and_listed(clien
 
     assert response.status_code == 201, response.text
     assert response.json()["renamed_tags"] == [
+        {"tag": "#road - map", "imported_as": "road-map"},  # as in the file
         {"tag": "Q3\u00a0goals", "imported_as": "q3-goals"},
         {"tag": "Work  Project", "imported_as": "work-project"},
-        {"tag": "road - map", "imported_as": "road-map"},
         {"tag": "work project", "imported_as": "work-project"},
     ]
     notes = _by_title(await all_notes(client))
     assert notes["Plan"]["tags"] == ["plain", "road-map", "work-project"]
     assert notes["Other"]["tags"] == ["q3-goals", "work-project"]
+
+
+@pytest.mark.parametrize("tags", ['["#", a]', '"a, #,, b ,"', '[" ", a, ""]', '"# , a"'])
+async def test_an_empty_tag_entry_or_a_lone_hash_names_no_tag(client: httpx.AsyncClient, tags: str) -> None:
+    response = await import_zip(client, {"note.md": f"---\ntitle: T\ntags: {tags}\n---\nbody"})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["renamed_tags"] == []
+    assert (await all_notes(client))[0]["tags"] == (["a", "b"] if "b" in tags else ["a"])
 
 
 async def test_a_tag_still_invalid_once_its_spaces_are_hyphens_is_422_and_nothing_is_written(
