@@ -31,7 +31,6 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import BaseDBAsyncClient
@@ -58,10 +57,6 @@ _CHUNKS_AHEAD = 4
 # database connection and its snapshot for ever.
 STALLED_SECONDS = 600.0
 _FILE_MODE = stat.S_IFREG | 0o644
-# A ZIP entry's time is an MS-DOS date (1980..2107) plus a 32-bit Unix time: a note older or newer is
-# stamped with the nearest one. The exact times are in each file's front matter.
-_EARLIEST_ENTRY_TIME = datetime(1980, 1, 1, tzinfo=UTC)
-_LATEST_ENTRY_TIME = datetime(2038, 1, 1, tzinfo=UTC)
 
 Row = dict[str, Any]
 # Where a batch starts: archived or not, and after which note (None: from the first).
@@ -81,13 +76,16 @@ class TooManyExports(ProblemError):
     status = 503
 
 
-# Downloads holding a snapshot in this process. Each holds a pool connection for as long as its client
-# takes: at most half the pool, so that downloads cannot starve every other request of connections.
+# Downloads holding a snapshot in this process. Each takes two pool connections: its snapshot's, for as
+# long as its client takes, and, once per batch, another for the credential check, which must not read
+# the snapshot (read_batch). At most half the pool is held by snapshots, so the downloads' checks always
+# find a connection (k downloads need at most 2k <= pool connections: they cannot wait for one another),
+# and other requests wait at most for a check. A pool of 1 runs no download: 503.
 _snapshots_held = 0
 
 
 def export_slots(pool_max: int) -> int:
-    return max(1, pool_max // 2)
+    return pool_max // 2
 
 
 def _reads_a_snapshot() -> bool:
@@ -109,10 +107,12 @@ async def _snapshot() -> AsyncIterator[BaseDBAsyncClient | None]:
 
 async def read_batch(*, caller: Caller, snapshot: BaseDBAsyncClient | None, position: Position) -> list[Row]:
     """Up to EXPORT_BATCH + 1 notes from `position` (the listing's page query, lookahead included), then
-    a check that the caller's session or token is still alive. The check runs outside the snapshot, which
-    would still see a credential revoked after it began: a credential revoked during a download breaks
-    the download within a batch (401 before the first byte, a cut connection after) instead of ending a
-    ZIP that would look complete."""
+    a check that the caller's session or token is still alive: a credential revoked during a download
+    breaks the download within a batch (401 before the first byte, a cut connection after) instead of
+    ending a ZIP that would look complete. The first batch's check runs in the snapshot (it is read in
+    the snapshot's transaction), which has just begun, so sees the credential as it is now; every later
+    one runs outside it, on a connection of its own, because the snapshot would still see a credential
+    revoked after it began."""
     archived, after = position
     query = page_query(
         caller=caller, filters=NoteFilters(archived=archived), sort=_ORDER, limit=EXPORT_BATCH, after=after
@@ -128,10 +128,6 @@ def _next_position(position: Position, rows: list[Row]) -> Position | None:
         last = rows[-1]
         return archived, Cursor(value=last["created_at"], id=last["id"])
     return (True, None) if not archived else None
-
-
-def _entry_time(moment: datetime) -> datetime:
-    return min(max(moment, _EARLIEST_ENTRY_TIME), _LATEST_ENTRY_TIME)
 
 
 def _entries(first: list[Row], read_next: Callable[[Position], list[Row]]) -> Iterator[tuple[Entry, bytes]]:
@@ -153,7 +149,7 @@ def _entries(first: list[Row], read_next: Callable[[Position], list[Row]]) -> It
             )
             name = names.name_for(title=row["title"], note_id=row["id"])
             entry, data = entry_for(
-                name=name, modified=_entry_time(row["updated_at"]), mode=_FILE_MODE, content=content, offset=offset
+                name=name, modified=row["updated_at"], mode=_FILE_MODE, content=content, offset=offset
             )
             offset += entry.local_size
             yield entry, data
@@ -199,13 +195,16 @@ def _chunked(pieces: Iterable[bytes]) -> Iterator[bytes]:
 async def export_archive(*, caller: Caller, pool_max: int) -> AsyncIterator[bytes]:
     """Opens the snapshot and reads the first batch now, so a database that is down is a 503 and not a
     broken download, and returns the archive's chunks. 503 while export_slots(pool_max) downloads hold
-    a snapshot already."""
+    a snapshot already (always, with a pool of one connection)."""
     global _snapshots_held
     holds_slot = _reads_a_snapshot()
     if holds_slot:
-        if _snapshots_held >= export_slots(pool_max):
+        slots = export_slots(pool_max)
+        if _snapshots_held >= slots:
             raise TooManyExports(
-                "too many exports are in progress: retry after the delay in Retry-After",
+                "too many exports are in progress: retry after the delay in Retry-After"
+                if slots
+                else "exports need a database pool of at least 2 connections (DB_POOL_MAX)",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         _snapshots_held += 1  # taken here, with no await since the check; given back by the snapshot's task

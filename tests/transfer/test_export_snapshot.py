@@ -2,6 +2,7 @@
 
 import asyncio
 import zipfile
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
@@ -162,3 +163,37 @@ async def test_a_database_down_when_an_export_starts_is_503_before_the_response_
     assert refused.headers["retry-after"].isdigit()
     assert export._snapshots_held == 0
     assert list(read_zip((await client.get("/export")).content)) == ["Kept.md"]
+
+
+@pytest.mark.parametrize("pool", [1, 2])
+async def test_with_a_pool_of_one_or_two_connections_exports_never_wait_for_their_own_connection(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    alice: Account,
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+    pool: int,
+) -> None:
+    if dialect != "postgres":
+        pytest.skip("SQLite downloads hold no connection")
+    # Every batch after the first checks the credential on a second connection while the snapshot holds
+    # the first: with a pool of 1 that wait could never end (only the acquire timeout would cut it).
+    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
+    for n in range(7):
+        await create_note(client, title=f"note {n}")
+    small_pool = settings.model_copy(update={"db_pool_max": pool})
+    database = connections.get("default")
+    async with AsyncExitStack() as held:
+        # The session's pool of 10, with only `pool` connections left free.
+        for _ in range(settings.db_pool_max - pool):
+            await held.enter_async_context(database.acquire_connection())
+        async with api_client(small_pool, alice) as http:
+            response = await asyncio.wait_for(http.get("/export"), PATIENCE)
+
+    if pool == 1:
+        problem = assert_problem(response, 503)
+        assert "DB_POOL_MAX" in problem["detail"]
+        assert response.headers["retry-after"].isdigit()
+    else:
+        assert len(read_zip(response.content)) == 7
+    assert export._snapshots_held == 0
