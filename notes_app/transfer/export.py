@@ -72,6 +72,10 @@ class ExportStalled(Exception):
     """The client took no chunk for STALLED_SECONDS."""
 
 
+class _Stopped(Exception):
+    """The download was stopped (client gone, server shutting down): the thread reads no more."""
+
+
 class TooManyExports(ProblemError):
     status = 503
 
@@ -221,11 +225,6 @@ def _give_back_slot() -> None:
     _snapshots_held -= 1
 
 
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():  # cancelled when the snapshot's task was
-        future.set_result(None)
-
-
 class _Download:
     """One export in flight: a task holding the snapshot, the thread writing the archive, and the queue
     between that thread and the response."""
@@ -248,7 +247,9 @@ class _Download:
         try:
             await first
         except BaseException:
+            # Failed, or cancelled (the client left): a snapshot still opening closes, a thread stops.
             self.stop()
+            self.holder.cancel()
             raise
 
     def stop(self) -> None:
@@ -266,22 +267,32 @@ class _Download:
                 )
                 thread.daemon = True
                 thread.start()
-                first.set_result(None)
-                await finished
+                # Both waits shielded: cancelling this task must not cancel `finished`, which only the
+                # thread's end settles.
+                try:
+                    if not first.done():  # cancelled when start() was
+                        first.set_result(None)
+                    await asyncio.shield(finished)
+                finally:
+                    # Cancelled (the client left before the first byte, or the server is shutting down):
+                    # the thread stops at its next chunk or read, and the snapshot is rolled back and its
+                    # connection released only once the thread is done, never under a read in flight.
+                    self.stop()
+                    await asyncio.shield(finished)
         except Exception as exc:
             if first.done():
                 self._hand_over(exc)  # the snapshot's connection failed after the response started
             else:
                 first.set_exception(exc)
         finally:
-            # Done, failed, or cancelled (the server shutting down): a thread still writing stops at its
-            # next chunk rather than read through a closed snapshot.
-            self.stop()
+            self.stop()  # when the first read failed, before a thread began
             if self.holds_slot:
                 _give_back_slot()
 
     def _write(self, first: list[Row], snapshot: BaseDBAsyncClient | None, finished: asyncio.Future[None]) -> None:
         def read_next(position: Position) -> list[Row]:
+            if self.stopped.is_set():
+                raise _Stopped  # the second pass may read several batches between two chunks
             # The query runs on the event loop: the ORM's connections live there.
             batch = read_batch(caller=self.caller, snapshot=snapshot, position=position)
             return asyncio.run_coroutine_threadsafe(batch, self.loop).result()
@@ -294,10 +305,12 @@ class _Download:
                     return  # the client went away
                 self._hand_over(chunk)
             self._hand_over(None)
+        except _Stopped:
+            return
         except Exception as exc:  # handed to the response, which raises it in the request's task
             self._hand_over(exc)
         finally:
-            self._call_soon(_settle, finished)
+            self._call_soon(finished.set_result, None)
 
     def _hand_over(self, item: bytes | BaseException | None) -> None:
         self._call_soon(self.queue.put_nowait, item)

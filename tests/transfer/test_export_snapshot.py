@@ -2,7 +2,8 @@
 
 import asyncio
 import zipfile
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -197,3 +198,62 @@ async def test_with_a_pool_of_one_or_two_connections_exports_never_wait_for_thei
     else:
         assert len(read_zip(response.content)) == 7
     assert export._snapshots_held == 0
+
+
+def _snapshot_tasks() -> list[asyncio.Task[Any]]:
+    return [task for task in asyncio.all_tasks() if task.get_coro().__qualname__ == "_Download._hold_snapshot"]
+
+
+async def test_a_snapshot_cancelled_mid_read_is_closed_only_once_its_thread_is_done(
+    client: httpx.AsyncClient, settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As at shutdown: the snapshot's task is cancelled while the thread's read of a batch is in flight.
+    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
+    for n in range(7):
+        await create_note(client, title=f"note {n}")
+    reached, release, closing = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    outcomes: list[str] = []
+    read_batch, snapshot = export.read_batch, export._snapshot
+
+    async def held(**kwargs: Any) -> Any:
+        if kwargs["position"] == export._START:
+            return await read_batch(**kwargs)
+        reached.set()
+        await release.wait()
+        outcomes.append("closed" if closing.is_set() else "open")
+        return await read_batch(**kwargs)
+
+    @asynccontextmanager
+    async def watched() -> AsyncIterator[Any]:
+        async with snapshot() as connection:
+            try:
+                yield connection
+            finally:
+                closing.set()
+
+    monkeypatch.setattr(export, "read_batch", held)
+    monkeypatch.setattr(export, "_snapshot", watched)
+    raw = RawClient(settings, alice)
+    raw.reading.clear()
+    download = asyncio.create_task(raw.get("/export"))
+    try:
+        await asyncio.wait_for(reached.wait(), PATIENCE)
+        (holder,) = _snapshot_tasks()
+        holder.cancel()
+        for _ in range(20):  # let the cancellation reach the task: no event marks it
+            await asyncio.sleep(0)
+        assert not closing.is_set()
+        release.set()
+        await asyncio.wait({holder}, timeout=PATIENCE)
+
+        assert holder.cancelled()
+        assert outcomes == ["open"]  # the read in flight ran on the open snapshot
+        for thread in export_threads():
+            await asyncio.to_thread(thread.join, PATIENCE)
+        assert export_threads() == []
+        assert export._snapshots_held == 0
+    finally:
+        release.set()
+        raw.disconnect.set()
+        raw.reading.set()
+        download.cancel()
