@@ -28,6 +28,7 @@ import contextvars
 import hashlib
 import stat
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
@@ -56,6 +57,13 @@ _CHUNKS_AHEAD = 4
 # A download that takes no chunk for this long is cut: a client that stopped reading must not hold a
 # database connection and its snapshot for ever.
 STALLED_SECONDS = 600.0
+# And one that lasts this long in all, however steadily its client reads: on PostgreSQL its snapshot
+# holds back VACUUM (the rows it could still read are kept) for as long as it lasts.
+DEADLINE_SECONDS = 3600.0
+# PostgreSQL ends the snapshot itself if the process stops using it (hung or gone) for longer than the
+# stall limit: set here, so a server default (managed services set one) neither cuts downloads earlier
+# than the stall limit nor leaves an abandoned one open.
+_IDLE_IN_SNAPSHOT_MS = round((STALLED_SECONDS + 60) * 1000)
 _FILE_MODE = stat.S_IFREG | 0o644
 
 Row = dict[str, Any]
@@ -70,6 +78,10 @@ class NotesChangedDuringExport(Exception):
 
 class ExportStalled(Exception):
     """The client took no chunk for STALLED_SECONDS."""
+
+
+class ExportTooLong(Exception):
+    """The download lasted DEADLINE_SECONDS."""
 
 
 class _Stopped(Exception):
@@ -104,8 +116,11 @@ async def _snapshot() -> AsyncIterator[BaseDBAsyncClient | None]:
         return
     # The primary, not a replica: a long snapshot on a hot standby is cancelled by replication conflicts.
     async with in_transaction(PRIMARY_ALIAS) as connection:
-        # The transaction's first statement, as PostgreSQL requires.
-        await connection.execute_script("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # The transaction's first statement, as PostgreSQL requires; SET LOCAL ends with the transaction.
+        await connection.execute_script(
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
+            f" SET LOCAL idle_in_transaction_session_timeout = {_IDLE_IN_SNAPSHOT_MS}"
+        )
         yield connection
 
 
@@ -220,6 +235,12 @@ async def export_archive(*, caller: Caller, pool_max: int) -> AsyncIterator[byte
     return chunks
 
 
+def _why_cut(deadline: float) -> Exception:
+    if time.monotonic() >= deadline:
+        return ExportTooLong(f"the download lasted {DEADLINE_SECONDS:.0f} s, the longest allowed")
+    return ExportStalled(f"the client took nothing for {STALLED_SECONDS:.0f} s")
+
+
 def _give_back_slot() -> None:
     global _snapshots_held
     _snapshots_held -= 1
@@ -297,10 +318,12 @@ class _Download:
             batch = read_batch(caller=self.caller, snapshot=snapshot, position=position)
             return asyncio.run_coroutine_threadsafe(batch, self.loop).result()
 
+        deadline = time.monotonic() + DEADLINE_SECONDS
         try:
             for chunk in _chunked(_archive(first, read_next)):
-                if not self.room.acquire(timeout=STALLED_SECONDS):
-                    raise ExportStalled(f"the client took nothing for {STALLED_SECONDS:.0f} s")
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.room.acquire(timeout=min(STALLED_SECONDS, left)):
+                    raise _why_cut(deadline)
                 if self.stopped.is_set():
                     return  # the client went away
                 self._hand_over(chunk)

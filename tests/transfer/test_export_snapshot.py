@@ -257,3 +257,32 @@ async def test_a_snapshot_cancelled_mid_read_is_closed_only_once_its_thread_is_d
         raw.disconnect.set()
         raw.reading.set()
         download.cancel()
+
+
+async def test_a_download_is_cut_at_its_deadline_however_fast_its_client_reads(
+    client: httpx.AsyncClient, settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "DEADLINE_SECONDS", 0.0)
+    await create_note(client, title="Kept")
+    raw = RawClient(settings, alice)
+
+    # Cut before its first chunk: the ASGI server closes the connection, no ZIP that looks complete.
+    with pytest.raises(export.ExportTooLong):
+        await asyncio.wait_for(raw.get("/export"), PATIENCE)
+
+    assert raw.chunks == []
+    # The response ended at the error; the snapshot's task closes it and gives the slot back after.
+    await asyncio.wait_for(asyncio.gather(*_snapshot_tasks()), PATIENCE)
+    assert export._snapshots_held == 0
+
+
+async def test_the_snapshot_ends_itself_if_the_process_leaves_it_idle(dialect: str) -> None:
+    if dialect != "postgres":
+        pytest.skip("SQLite has no snapshot")
+    async with export._snapshot() as snapshot:
+        assert snapshot is not None
+        (row,) = await snapshot.execute_query_dict(
+            "SELECT setting FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'"
+        )
+    # Past the stall limit, after which the thread itself would have ended the download.
+    assert int(row["setting"]) == export._IDLE_IN_SNAPSHOT_MS > export.STALLED_SECONDS * 1000
