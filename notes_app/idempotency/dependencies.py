@@ -13,7 +13,8 @@ from tortoise import BaseDBAsyncClient
 
 from notes_app.config import Settings
 from notes_app.idempotency.models import MAX_KEY_LENGTH
-from notes_app.idempotency.service import Answer, KeyUse, run_once
+from notes_app.idempotency.service import Answer, KeyInUse, KeyReused, KeyUse, run_once
+from notes_app.users.credentials import Caller, ensure_alive
 
 # 1..255 characters of visible ASCII (no space, no control characters); anything else is 422. Also
 # valid as an ECMA-262 pattern, as every pattern in the document must be.
@@ -63,19 +64,24 @@ def _response(answer: Answer, *, replayed: bool) -> Response:
 async def respond_once(
     *,
     request: Request,
-    owner_id: int,
+    caller: Caller,
     key: str | None,
     fingerprint: str,
     write: Callable[[BaseDBAsyncClient | None], Awaitable[Response]],
 ) -> Response:
     """The response of `write` (run in the transaction the key is recorded in), once per key: a
     request with a key already answered gets that answer again. The endpoint is the route's method and
-    path template, so a key is scoped to the caller and the endpoint."""
+    path template, so a key is scoped to the caller and the endpoint.
+
+    Every answer that `write` did not make (a replay, a 409, a 422) is given only once the caller's
+    credential is proven alive: `write` is where a TokenCaller route proves it (in its own statement),
+    and it does not run then, so an ended session or a revoked token would otherwise be handed the
+    kept answer, or learn whether it used a key. One lookup, on those answers only."""
     if key is None:
         return await write(None)
     settings: Settings = request.app.state.settings
     use = KeyUse(
-        owner_id=owner_id,
+        owner_id=caller.id,
         endpoint=f"{request.method} {request.scope['route'].path}",
         key=key,
         fingerprint=fingerprint,
@@ -85,5 +91,11 @@ async def respond_once(
     async def work(connection: BaseDBAsyncClient | None) -> Answer:
         return _answer(await write(connection))
 
-    answer, replayed = await run_once(use=use, dialect=settings.dialect, work=work)
+    try:
+        answer, replayed = await run_once(use=use, dialect=settings.dialect, work=work)
+    except (KeyInUse, KeyReused):
+        await ensure_alive(caller)
+        raise
+    if replayed:
+        await ensure_alive(caller)
     return _response(answer, replayed=replayed)

@@ -113,13 +113,14 @@ async def create_note(
     request: Request, data: NoteCreate, caller: TokenCaller, idempotency_key: IdempotencyKeyHeader = None
 ) -> Response:
     async def write(connection: BaseDBAsyncClient | None) -> Response:
-        # create_note proves the caller's credential alive (TokenCaller's bargain).
+        # create_note proves the caller's credential alive (TokenCaller's bargain); respond_once proves it
+        # before any answer this does not make (a replay, 409, 422).
         note = await service.create_note(caller=caller, data=data, connection=connection)
         return _note_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
 
     return await respond_once(
         request=request,
-        owner_id=caller.id,
+        caller=caller,
         key=idempotency_key,
         fingerprint=fingerprint(data.model_dump()) if idempotency_key is not None else "",
         write=write,
@@ -155,7 +156,7 @@ async def create_notes(
 
     return await respond_once(
         request=request,
-        owner_id=caller.id,
+        caller=caller,
         key=idempotency_key,
         fingerprint=fingerprint(data.model_dump()) if idempotency_key is not None else "",
         write=write,

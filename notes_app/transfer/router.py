@@ -98,5 +98,5 @@ async def import_notes(
         return Response(orjson.dumps(summary), status_code=201, media_type="application/json")
 
     return await respond_once(
-        request=request, owner_id=caller.id, key=idempotency_key, fingerprint=plan.fingerprint, write=write
+        request=request, caller=caller, key=idempotency_key, fingerprint=plan.fingerprint, write=write
     )

@@ -73,7 +73,8 @@ def refuses_read_only_tokens(route: APIRoute | RouteContext) -> bool:
 """A verified caller whose credential is NOT yet proven alive: only for a route whose own statement
 carries `caller.alive()` (and that calls `ensure_alive` where that statement finds nothing), so that
 the proof costs no extra round trip. Anything else takes CurrentCaller. (When the request reads from a
-replica, the proof is made on the primary here instead, one statement more.)"""
+replica, the proof is made on the primary here instead, one statement more. respond_once makes it itself
+before an answer its `write` did not make: a kept answer replayed, a 409 or 422 about the key.)"""
 
 
 async def _current_caller(caller: TokenCaller) -> Caller:

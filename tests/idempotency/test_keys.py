@@ -15,6 +15,7 @@ from notes_app.notes import service
 from notes_app.notes.models import Note
 from notes_app.users.models import User
 from tests.conftest import Account, api_client, assert_problem, note_payload, sign_up
+from tests.users.accounts import bearer, make_token
 
 
 def keyed(key: str) -> dict[str, str]:
@@ -180,6 +181,31 @@ async def test_a_key_whose_first_request_is_still_running_is_409_with_retry_afte
     assert third.headers["idempotent-replayed"] == "true"
     assert third.json() == answered.json()
     assert await Note.all().count() == 1
+
+
+async def test_a_revoked_credential_is_401_not_409_while_its_owners_key_runs(
+    client: httpx.AsyncClient, alice: Account, monkeypatch: pytest.MonkeyPatch, dialect: str
+) -> None:
+    # The 409 comes before POST /notes' write, where the credential is proven alive: a revoked token of
+    # the key's owner must not learn that the key is in use.
+    if dialect == "sqlite":
+        pytest.skip("on SQLite a request cannot run while another holds the transaction")
+    token = await make_token(client, alice, scopes=["notes:read", "notes:write"])
+    # Used first, so the app remembers its facts and takes its caller without a query.
+    assert (await client.get("/notes", headers=bearer(token["token"]))).status_code == 200
+    assert (await client.delete(f"/users/me/tokens/{token['id']}")).status_code == 204
+    held = HeldCreate()
+    monkeypatch.setattr(service, "create_note", held)
+    first = asyncio.create_task(client.post("/notes", json=note_payload(), headers=keyed("slow")))
+    entered = asyncio.create_task(held.entered.wait())
+    await asyncio.wait([first, entered], return_when=asyncio.FIRST_COMPLETED)
+    assert not first.done(), first.result().text
+
+    revoked = await client.post("/notes", json=note_payload(), headers={**keyed("slow"), **bearer(token["token"])})
+    held.release.set()
+
+    assert_problem(revoked, 401)
+    assert (await first).status_code == 201
 
 
 async def test_20_concurrent_posts_with_one_key_create_one_note(client: httpx.AsyncClient) -> None:

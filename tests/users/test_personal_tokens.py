@@ -254,3 +254,22 @@ async def test_the_document_states_the_bounds_of_a_token_request(client: httpx.A
     assert (days["minimum"], days["maximum"]) == (1, 365)
     assert schema["properties"]["scopes"]["contains"] == {"const": "notes:read"}
     assert schema["additionalProperties"] is False
+
+
+async def test_a_revoked_token_gets_no_kept_answer_for_its_idempotency_key(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    # A replay skips the write, where POST /notes proves the token alive: it must be refused anyway, and
+    # so must another body with the key (its 422 would tell that the key was used).
+    token = await make_token(client, alice, scopes=READ_WRITE)
+    headers = {**bearer(token["token"]), "Idempotency-Key": "k1"}
+    assert (await client.post("/notes", json=note_payload(), headers=headers)).status_code == 201
+    assert (await client.delete(f"/users/me/tokens/{token['id']}")).status_code == 204
+    notes_before = await Note.all().count()
+
+    for body in (note_payload(), note_payload(title="another")):
+        response = await client.post("/notes", json=body, headers=headers)
+        assert_problem(response, 401)
+        assert "idempotent-replayed" not in response.headers
+
+    assert await Note.all().count() == notes_before

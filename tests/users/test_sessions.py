@@ -234,3 +234,31 @@ async def test_an_ended_sessions_access_token_creates_no_note(settings: Settings
             assert_problem(response, 401)
 
         assert await Note.all().count() == notes_before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "another"),
+    [
+        ("/notes", note_payload(), note_payload(title="another")),
+        ("/notes/bulk", {"notes": [note_payload()]}, {"notes": [note_payload(title="another")]}),
+    ],
+    ids=["create", "bulk"],
+)
+async def test_an_ended_session_gets_no_kept_answer_for_its_idempotency_key(
+    settings: Settings, path: str, body: dict[str, object], another: dict[str, object]
+) -> None:
+    # A replay skips the write, where POST /notes proves the session alive: it must be refused anyway,
+    # and so must another body with the key (its 422 would tell that the key was used).
+    async with fresh_account(settings, "sol") as (account, client):
+        session = await log_in(client, account)
+        headers = {**bearer(session["access_token"]), "Idempotency-Key": "k1"}
+        assert (await client.post(path, json=body, headers=headers)).status_code == 201
+        await client.post("/auth/logout", headers=bearer(session["access_token"]))
+        notes_before = await Note.all().count()
+
+        for sent in (body, another):
+            response = await client.post(path, json=sent, headers=headers)
+            assert_problem(response, 401)
+            assert "idempotent-replayed" not in response.headers
+
+        assert await Note.all().count() == notes_before
