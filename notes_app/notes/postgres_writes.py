@@ -13,8 +13,10 @@ event per subscribed webhook, with the payload `_payload` in notes_app/sync/reco
 Lock order (notes_app/sync/recorder.py): the note first, the owner's counter last. An update locks its
 note in the first CTE (`FOR UPDATE`, re-checking the If-Match and "some value differs" conditions on
 the newest version of the row), and only a note that still matches advances the counter; a create's
-note is new, so nobody can wait for it. The counter's lock is held for the rest of this one statement
-and its commit, never across a round trip to the app.
+note is new, so nobody can wait for it. The counter's lock is held until the transaction ends: without
+an Idempotency-Key that is this statement's own commit, with no round trip to the app in between; with a
+key, the key's transaction goes on after it (notes_app/idempotency/service.py's `_first_use` stores the
+answer and commits: two more round trips), so the owner's other writes wait for those too.
 
 The statements are written here once per shape (which fields an update sets, with or without
 If-Match, session or token), cached, and run with fresh parameters through Tortoise's connection.
