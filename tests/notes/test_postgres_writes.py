@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 import pytest
+from pydantic import BaseModel
 
 from notes_app.config import Settings
-from notes_app.notes.schemas import timestamp
+from notes_app.notes.postgres_writes import _FIELD_TYPES
+from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace, timestamp
 from notes_app.sync.models import Webhook, WebhookEvent
 from tests.conftest import Account
 
@@ -49,3 +51,10 @@ async def test_the_payloads_of_a_post_put_and_patch_are_the_ones_python_builds(
     assert [event.type for event in events] == ["note.created", "note.updated", "note.updated"]
     for event, answer in zip(events, (created, patched, replaced), strict=True):
         assert event.payload == expected_payload(event, answer.json())
+
+
+@pytest.mark.parametrize("schema", [NoteCreate, NoteReplace, NotePatch])
+def test_the_statements_know_the_sql_type_of_every_writable_field_and_no_other(schema: type[BaseModel]) -> None:
+    # A field added to the schemas but not to _FIELD_TYPES would be dropped from every create without a
+    # word and make every update that sets it a KeyError (a 500); one left over would be written from nothing.
+    assert set(_FIELD_TYPES) == set(schema.model_fields)
