@@ -41,7 +41,9 @@ class FairPool:
 
     def __init__(self, pool: asyncpg.Pool, *, size: int, acquire_timeout: float) -> None:
         self._pool = pool
-        self._turns = asyncio.Semaphore(size)
+        # Bounded: a release without its acquire (a slot given back twice) raises instead of quietly
+        # letting one more request at a time past the pool's size.
+        self._turns = asyncio.BoundedSemaphore(size)
         self._acquire_timeout = acquire_timeout
 
     # Tortoise calls acquire() and release(connection) only: asyncpg's per-call timeouts are not offered.

@@ -1,4 +1,5 @@
-"""The PostgreSQL pool as the app uses it: waiting for a connection is first come, first served."""
+"""The PostgreSQL pool as the app uses it: waiting for a connection is first come, first served, and a
+request that stops waiting (timed out, cancelled) gives its turn back."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -71,3 +72,90 @@ async def test_a_request_that_waits_past_the_timeout_gives_up_its_place(one_conn
     # The timed-out request left no claim behind: the connection is free for the next one.
     connection = await asyncio.wait_for(pool.acquire(), timeout=10)
     await pool.release(connection)
+
+
+class HeldPool:
+    """Stands for asyncpg's pool: acquire() waits inside until `open` is set, so a request can be held
+    in it (its turn taken, no connection yet). Needs no database."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.open = asyncio.Event()
+
+    async def acquire(self) -> object:
+        self.entered.set()
+        await self.open.wait()
+        return object()
+
+    async def release(self, connection: object) -> None:
+        pass
+
+
+def fair(pool: HeldPool, *, acquire_timeout: float) -> FairPool:
+    return FairPool(pool, size=1, acquire_timeout=acquire_timeout)  # type: ignore[arg-type]
+
+
+async def assert_turn_free(pool: FairPool, held: HeldPool) -> None:
+    # With the pool open, a free turn is taken within a few event-loop steps; a turn never given back
+    # leaves this request waiting.
+    held.open.set()
+    request = asyncio.create_task(pool.acquire())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    if not request.done():
+        request.cancel()
+        pytest.fail("the turn was not given back")
+    await pool.release(request.result())
+
+
+async def test_a_request_cancelled_inside_the_pools_acquire_gives_its_turn_back() -> None:
+    held = HeldPool()
+    pool = fair(held, acquire_timeout=3600)
+    waiting = asyncio.create_task(pool.acquire())
+    await held.entered.wait()
+
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    await assert_turn_free(pool, held)
+
+
+async def test_a_request_timed_out_inside_the_pools_acquire_gives_its_turn_back() -> None:
+    held = HeldPool()
+    pool = fair(held, acquire_timeout=0.001)
+
+    with pytest.raises(TimeoutError):
+        await pool.acquire()
+
+    assert held.entered.is_set()  # it timed out holding its turn, inside the pool's acquire
+    await assert_turn_free(pool, held)
+
+
+async def test_a_request_cancelled_while_waiting_for_its_turn_leaves_the_turn_to_others() -> None:
+    held = HeldPool()
+    held.open.set()
+    pool = fair(held, acquire_timeout=3600)
+    first = await pool.acquire()
+    waiting = asyncio.create_task(pool.acquire())
+    for _ in range(3):
+        await asyncio.sleep(0)  # queued for the turn now
+    assert not waiting.done()
+
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await pool.release(first)
+
+    await assert_turn_free(pool, held)
+
+
+async def test_a_connection_released_twice_is_an_error_not_a_wider_pool() -> None:
+    held = HeldPool()
+    held.open.set()
+    pool = fair(held, acquire_timeout=3600)
+    connection = await pool.acquire()
+    await pool.release(connection)
+
+    with pytest.raises(ValueError, match="released too many times"):
+        await pool.release(connection)
