@@ -5,6 +5,8 @@ Pure ASGI rather than Starlette's BaseHTTPMiddleware, which costs a task and a s
 
 import atexit
 import itertools
+import logging
+import os
 import re
 import secrets
 import sys
@@ -31,6 +33,13 @@ UNMATCHED_ROUTE = "<unmatched>"
 _REQUEST_ID_PREFIX = secrets.token_hex(8)
 _request_counter = itertools.count(1)
 
+# Lines gathered while stdout does not take them: some seconds of a busy worker's requests, ~10 MB.
+MAX_GATHERED_LINES = 50_000
+# How long the exit waits for the last lines to be written.
+STOP_WAIT_SECONDS = 2.0
+
+_logger = logging.getLogger(__name__)
+
 
 def _new_request_id() -> str:
     return f"{_REQUEST_ID_PREFIX}{next(_request_counter):016x}"
@@ -46,25 +55,40 @@ class AccessLog:
     logging module, which cost ~15% of GET throughput (bench/RESULTS.md): a LogRecord per request
     (caller frame lookup, pid, thread name), a handler lock, and a write and flush per line in a thread
     that took the GIL from the event loop on every request.
+
+    A stdout that stays blocked costs at most `max_lines` lines of memory: beyond them the oldest are
+    dropped, and counted in a warning (logging, on stderr) once the writer gets going again.
     """
 
-    def __init__(self, *, interval: float = 0.1) -> None:
+    def __init__(self, *, interval: float = 0.1, max_lines: int = MAX_GATHERED_LINES) -> None:
         self.stream: BinaryIO | None = None  # None: not started, nothing is logged
         self._interval = interval
         # deque.append and popleft are safe across threads without a lock.
-        self._lines: deque[bytes] = deque()
+        self._lines: deque[bytes] = deque(maxlen=max_lines)
+        # Lines dropped, counted by the event loop only; the writer only reads it, and keeps its own
+        # count of those it reported: one writer per number, so no lock.
+        self._dropped = 0
+        self._reported = 0
         self._flushing = threading.Lock()
         self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self, stream: BinaryIO) -> None:
         if self.stream is not None:
             return
         self.stream = stream
-        threading.Thread(target=self._write_periodically, name="access-log", daemon=True).start()
+        self._start_writer()
         atexit.register(self.stop)  # what is gathered is written when the process exits
+        # A fork (gunicorn --preload, multiprocessing) copies only the forking thread: the child needs
+        # a writer of its own.
+        os.register_at_fork(after_in_child=self._after_fork_in_child)
 
     def write(self, line: bytes) -> None:
         if self.stream is not None:
+            if len(self._lines) == self._lines.maxlen:
+                # The append below pushes the oldest line out (unless the writer takes lines just now:
+                # then the count is one high, good enough for a warning).
+                self._dropped += 1
             self._lines.append(line)
 
     def flush(self) -> None:
@@ -81,14 +105,36 @@ class AccessLog:
                 # stdout closed or broken: those lines are lost, as logging's handlers would lose them,
                 # and the next ones are tried again rather than gathered forever.
                 pass
+            dropped = self._dropped
+            if dropped > self._reported:
+                _logger.warning("access log: %d lines dropped, stdout did not keep up", dropped - self._reported)
+                self._reported = dropped
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = STOP_WAIT_SECONDS) -> None:
+        """Writes what is gathered, waiting at most `timeout` seconds (None: until written): the writer
+        may be stuck in a write to a stdout that blocks, and the process must exit anyway (the thread is
+        a daemon)."""
         self._stopped.set()
-        self.flush()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _start_writer(self) -> None:
+        self._thread = threading.Thread(target=self._write_periodically, name="access-log", daemon=True)
+        self._thread.start()
 
     def _write_periodically(self) -> None:
         while not self._stopped.wait(self._interval):
             self.flush()
+        self.flush()  # stop(): the last lines
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's writer may have held the lock when it forked; the lines gathered before are the
+        # parent's to write, not written twice.
+        self._flushing = threading.Lock()
+        self._stopped = threading.Event()
+        self._lines.clear()
+        self._dropped = self._reported = 0
+        self._start_writer()
 
 
 access_log = AccessLog()

@@ -3,6 +3,7 @@
 import asyncio
 import io
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ import pytest
 
 from notes_app.config import Settings
 from notes_app.notes import pages
-from notes_app.observability import access_log
+from notes_app.observability import AccessLog, access_log
 from tests.conftest import Account, api_client, create_note
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -162,3 +163,52 @@ async def test_access_log_false_writes_no_lines(settings: Settings, alice: Accou
         assert (await quiet.get("/notes")).status_code == 200
 
     assert access_lines() == []
+
+
+def test_a_stdout_that_does_not_keep_up_costs_bounded_memory_and_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    written = io.BytesIO()
+    log = AccessLog(interval=3600, max_lines=3)  # its thread writes only when stopped
+    log.start(written)
+
+    for n in range(5):
+        log.write(b"line %d" % n)
+    log.stop(timeout=None)
+
+    assert written.getvalue().splitlines() == [b"line 2", b"line 3", b"line 4"]  # the oldest went
+    assert [record.getMessage() for record in caplog.records] == ["access log: 2 lines dropped, stdout did not keep up"]
+
+
+def test_exit_does_not_wait_for_a_stdout_that_blocks() -> None:
+    stuck = StuckStream()
+    log = AccessLog(interval=3600)
+    log.start(stuck)
+    log.write(b"held")
+    try:
+        stopping = threading.Thread(target=log.stop, kwargs={"timeout": 0.01})
+        stopping.start()
+        assert stuck.writing.wait(10)  # the writer's last flush is stuck in its write ...
+
+        stopping.join(10)
+        assert not stopping.is_alive()  # ... and stop() returned anyway
+    finally:
+        stuck.unstuck.set()
+
+
+def test_a_forked_child_writes_its_own_lines() -> None:
+    read_end, write_end = os.pipe()
+    log = AccessLog(interval=3600)
+    with os.fdopen(write_end, "wb") as stream:
+        log.start(stream)
+        log.write(b"parent")
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child process)
+            try:
+                log.write(b"child")
+                log.stop(timeout=None)
+            finally:
+                os._exit(0)
+        os.waitpid(child, 0)
+        log.stop(timeout=None)
+    with os.fdopen(read_end, "rb") as pipe:
+        # The child has a writer of its own, and leaves the parent's line to the parent.
+        assert sorted(pipe.read().splitlines()) == [b"child", b"parent"]
