@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # (a `limits` storage URL): in memory for one process, e.g. async+redis://host:6379 for several.
     login_failures_per_minute: int = Field(default=10, ge=1)
     login_limit_storage: str = "async+memory://"
+    # Seconds a login waits for that storage before giving up with 503: a storage that hangs must not
+    # hang logins.
+    login_limit_timeout_seconds: float = Field(default=2.0, gt=0)
     # Days a note stays in the trash before the service deletes it for good (fractions allowed).
     trash_retention_days: float = Field(default=30, ge=0)
     # Seconds between two runs of the purge (expired trash, expired idempotency keys).

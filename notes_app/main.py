@@ -119,7 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.credentials = CredentialReader(app.state.token_issuer)
     app.state.session_lifetime = timedelta(days=settings.refresh_token_days)
     app.state.login_limit = LoginLimit(
-        failures_per_minute=settings.login_failures_per_minute, storage_url=settings.login_limit_storage
+        failures_per_minute=settings.login_failures_per_minute,
+        storage_url=settings.login_limit_storage,
+        timeout_seconds=settings.login_limit_timeout_seconds,
     )
     app.state.database_probe = database_probe()
     install_error_handlers(app, database_unavailable=DATABASE_UNAVAILABLE)

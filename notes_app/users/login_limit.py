@@ -18,10 +18,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Seconds a login waits for the count's storage (Redis, when shared) before giving up with 503: a
-# storage that hangs must not hang logins.
-STORAGE_TIMEOUT_SECONDS = 2.0
-
 
 class TooManyLoginAttempts(ProblemError):
     status = 429
@@ -47,14 +43,15 @@ class LoginLimitUnavailable(ProblemError):
 
 
 class LoginLimit:
-    def __init__(self, *, failures_per_minute: int, storage_url: str) -> None:
+    def __init__(self, *, failures_per_minute: int, storage_url: str, timeout_seconds: float) -> None:
+        self._timeout_seconds = timeout_seconds
         self._item = RateLimitItemPerMinute(failures_per_minute)
         # wrap_exceptions: whatever the backend's driver raises (coredis for Redis) arrives as StorageError.
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url, wrap_exceptions=True))
 
     async def _storage(self, operation: Awaitable[T]) -> T:
         try:
-            async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
+            async with asyncio.timeout(self._timeout_seconds):
                 return await operation
         except (StorageError, TimeoutError) as error:
             logger.warning("the login limit's storage is unavailable: %r", error)

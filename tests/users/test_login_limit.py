@@ -80,7 +80,15 @@ def redis_is_up() -> bool:
 
 
 def limited_to(settings: Settings, storage: str, failures: int = 3) -> Settings:
-    return settings.model_copy(update={"login_limit_storage": storage, "login_failures_per_minute": failures})
+    # A wide storage bound: on a busy machine a first Redis call (connect, load the window's script) has
+    # taken more than the default 2 s, a 503 that says nothing about counting. A refused Redis still fails at once.
+    return settings.model_copy(
+        update={
+            "login_limit_storage": storage,
+            "login_failures_per_minute": failures,
+            "login_limit_timeout_seconds": 60,
+        }
+    )
 
 
 async def test_workers_sharing_redis_count_failed_logins_together(settings: Settings) -> None:
@@ -125,3 +133,31 @@ async def test_with_the_shared_limit_down_logins_are_503_and_notes_keep_working(
     assert int(login.headers["retry-after"]) >= 1
     assert created.status_code == 201
     assert [note["title"] for note in listed.json()["items"]] == ["Redis is down"]
+
+
+async def test_a_shared_limit_that_never_answers_is_503_within_its_bound(settings: Settings) -> None:
+    # A "Redis" that accepts connections and never answers: the login must give up after
+    # LOGIN_LIMIT_TIMEOUT_SECONDS with 503, not wait for ever. No clock is asserted: without the bound
+    # this request would never end (the test's own hang guard would fail it).
+    connections: list[asyncio.StreamWriter] = []
+
+    async def stay_silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+
+    silent = await asyncio.start_server(stay_silent, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    hanging = limited_to(settings, f"async+redis://127.0.0.1:{port}").model_copy(
+        update={"login_limit_timeout_seconds": 0.5}
+    )
+    try:
+        async with api_client(hanging) as client:
+            async with asyncio.timeout(120):  # only against a hang
+                login = await log_in(client, "anyone", "any password")
+    finally:
+        for writer in connections:
+            writer.close()
+        silent.close()
+
+    assert connections, "the login never reached the silent storage"
+    assert_problem(login, 503)
+    assert int(login.headers["retry-after"]) >= 1
