@@ -11,9 +11,8 @@ PostgreSQL only, like the other server tests; skipped, saying why, without the p
 """
 
 import asyncio
-import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -44,6 +43,17 @@ class Deployment:
     server: Server
     direct_url: str  # the database itself, for the tests' own reads and locks
     database: str
+
+
+async def until(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Polls `condition` until it holds. A state observed, never a duration: HANG_GUARD only stops a hung
+    test (asyncio.timeout raises TimeoutError, naming the condition in the traceback)."""
+    # Polled, not awaited on an Event: the state is in the servers' processes and their database.
+    async with asyncio.timeout(HANG_GUARD):
+        while True:
+            if await condition():
+                return
+            await asyncio.sleep(0.05)
 
 
 def worker_of(response: httpx.Response) -> str:
@@ -210,12 +220,13 @@ async def test_each_webhook_event_is_delivered_once_by_two_workers_retries_inclu
         assert created.status_code == 201, created.text
         await asyncio.wait_for(two_at_once.wait(), HANG_GUARD)
         await receiver.until(notes + len(retried), seconds=HANG_GUARD)
+
         # Every event settled (delivered, or given up): no attempt is claimed or due any more, so no
         # request can still arrive after the counts below are read.
-        deadline = time.monotonic() + HANG_GUARD
-        while await fetch(deployment, 'SELECT 1 FROM "webhook_event" WHERE "next_attempt_at" IS NOT NULL'):
-            assert time.monotonic() < deadline, "the outbox never drained"
-            await asyncio.sleep(0.1)
+        async def outbox_drained() -> bool:
+            return not await fetch(deployment, 'SELECT 1 FROM "webhook_event" WHERE "next_attempt_at" IS NOT NULL')
+
+        await until(outbox_drained)
         recorded = await fetch(
             deployment,
             'SELECT \'msg_\' || "e"."id" AS "event", "e"."delivered_at" IS NOT NULL AS "delivered", '
@@ -251,19 +262,21 @@ async def test_each_trashed_note_is_purged_once_while_both_workers_purge(deploym
                 await holder.execute('SELECT 1 FROM "note_revision" WHERE "note_id" = ANY($1) FOR UPDATE', ids)
                 for note_id in ids:
                     assert (await client.delete(f"/notes/{note_id}")).status_code == 204
+
                 # Each worker purges one note at a time (PURGE_BATCH_SIZE=1) and claims it FOR UPDATE SKIP
                 # LOCKED: two purges waiting here at once are both workers', on two different notes.
-                deadline = time.monotonic() + HANG_GUARD
-                while len(await purges_waiting(deployment)) < WORKERS:
-                    assert time.monotonic() < deadline, "two purges never ran at once"
-                    await asyncio.sleep(0.05)
+                async def both_purging() -> bool:
+                    return len(await purges_waiting(deployment)) >= WORKERS
+
+                await until(both_purging)
                 seq_before = await fetch(deployment, 'SELECT "seq" FROM "change_counter" WHERE "owner_id" = $1', owner)
         finally:
             await holder.close()
-        deadline = time.monotonic() + HANG_GUARD
-        while (await client.get("/trash")).json()["items"]:
-            assert time.monotonic() < deadline, "the trash was never purged"
-            await asyncio.sleep(0.1)
+
+        async def trash_purged() -> bool:
+            return not (await client.get("/trash")).json()["items"]
+
+        await until(trash_purged)
         changes = (await client.get("/notes/changes", params={"limit": 100})).json()["changes"]
 
     tombstones = await fetch(deployment, 'SELECT "note_id" FROM "note_tombstone" WHERE "owner_id" = $1', owner)
