@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1)
     # A session ends when it has not been refreshed for this many days (each refresh restarts the count).
     refresh_token_days: int = Field(default=30, ge=1)
+    # Argon2id's cost for new password hashes (notes_app/users/passwords.py): memory in KiB and passes
+    # over it. Each login holds the memory while it hashes. The floor is OWASP's smallest configuration.
+    password_hash_memory_kib: int = Field(default=19_456, ge=7_168, le=4 * 1024 * 1024)
+    password_hash_time_cost: int = Field(default=2, ge=1, le=100)
     # Failed logins allowed per username per minute before 429. The counts live in `login_limit_storage`
     # (a `limits` storage URL): in memory for one process, e.g. async+redis://host:6379 for several.
     login_failures_per_minute: int = Field(default=10, ge=1)

@@ -32,6 +32,7 @@ from notes_app.sync.router import router as sync_router
 from notes_app.transfer.router import router as transfer_router
 from notes_app.users.credentials import CredentialReader
 from notes_app.users.login_limit import LoginLimit
+from notes_app.users.passwords import configure_password_hashing
 from notes_app.users.router import router as users_router
 from notes_app.users.signing_key import signing_key
 from notes_app.users.tokens import TokenIssuer
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     keep_revisions(settings.revisions_per_note)
+    configure_password_hashing(memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

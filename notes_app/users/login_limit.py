@@ -61,7 +61,7 @@ class LoginLimit:
         """Count a login attempt before any hashing; 429 once the username's attempts are used up.
 
         Counted up front, not after a failed check: otherwise a burst of concurrent guesses would
-        all pass before the first failure is recorded (each check takes ~100 ms of Argon2).
+        all pass before the first failure is recorded (each check takes tens of milliseconds of Argon2).
         """
         if not await self._storage(self._limiter.hit(self._item, username)):
             stats = await self._storage(self._limiter.get_window_stats(self._item, username))

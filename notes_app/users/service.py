@@ -7,7 +7,7 @@ from notes_app.errors import ProblemError
 from notes_app.users.credentials import revoked
 from notes_app.users.login_limit import LoginLimit
 from notes_app.users.models import MAX_USERNAME_LENGTH, PersonalAccessToken, User, UserSession
-from notes_app.users.passwords import hash_password, verify_password
+from notes_app.users.passwords import hash_password, needs_rehash, verify_password
 from notes_app.users.schemas import UserCreate, could_be_username
 from notes_app.users.tokens import InvalidCredentials
 
@@ -59,7 +59,17 @@ async def authenticate(*, username: str, password: str, login_limit: LoginLimit)
     if not await verify_password(password, user.password_hash if user else None) or user is None:
         raise InvalidCredentials("wrong username or password", token_sent=False)
     await login_limit.forgive(username)
+    if needs_rehash(user.password_hash):
+        await _rehash(user=user, password=password)
     return user
+
+
+async def _rehash(*, user: User, password: str) -> None:
+    """Store the password hashed with today's Argon2 parameters: the only moment the password is at hand."""
+    new_hash = await hash_password(password)
+    # Conditional on the hash just checked: a password changed meanwhile is not overwritten.
+    if await User.filter(id=user.id, password_hash=user.password_hash).update(password_hash=new_hash):
+        user.password_hash = new_hash
 
 
 async def _confirm_password(*, user_id: int, password: str, login_limit: LoginLimit) -> User:

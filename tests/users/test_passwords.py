@@ -7,10 +7,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from pwdlib import PasswordHash
 
 from notes_app.users import passwords
+from notes_app.users.models import User
 from tests.conftest import Account, create_note
-from tests.users.test_router import log_in
+from tests.users.test_router import PASSWORD, log_in, sign_up
 
 
 async def test_an_unknown_username_costs_one_full_argon2_check(
@@ -105,3 +107,38 @@ async def test_a_burst_of_logins_hashes_at_most_one_fewer_than_the_cores_at_once
 
     assert [(await login).status_code for login in logins] == [200] * (threads + 3)
     assert held_hashing.most_inside == threads
+
+
+def test_new_hashes_use_owasps_argon2id_parameters() -> None:
+    # OWASP's m=19 MiB, t=2, p=1: what a login holds in memory while it hashes (README, "Memory").
+    assert passwords._hasher.hash("a password").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_the_settings_set_the_cost_of_new_hashes_and_of_the_unknown_user_check() -> None:
+    passwords.configure_password_hashing(memory_kib=7_168, time_cost=5)
+    try:
+        assert passwords._hasher.hash("a password").startswith("$argon2id$v=19$m=7168,t=5,p=1$")
+        assert passwords._unknown_user_hash().startswith("$argon2id$v=19$m=7168,t=5,p=1$")
+    finally:
+        passwords.configure_password_hashing(
+            memory_kib=passwords.DEFAULT_MEMORY_KIB, time_cost=passwords.DEFAULT_TIME_COST
+        )
+    assert passwords._unknown_user_hash().startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+async def test_a_login_replaces_a_hash_made_with_other_parameters_and_keeps_working(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    assert (await sign_up(anonymous, "dora")).status_code == 201
+    # A hash as notes_app made them before (pwdlib's recommended 64 MiB, t=3, p=4).
+    old_hash = PasswordHash.recommended().hash(PASSWORD)
+    await User.filter(username="dora").update(password_hash=old_hash)
+
+    assert (await log_in(anonymous, "dora", "wrong guess")).status_code == 401
+    assert (await User.get(username="dora")).password_hash == old_hash  # a failed login rehashes nothing
+
+    assert (await log_in(anonymous, "dora")).status_code == 200
+    new_hash = (await User.get(username="dora")).password_hash
+    assert new_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert (await log_in(anonymous, "dora")).status_code == 200  # the new hash verifies the same password
+    assert (await User.get(username="dora")).password_hash == new_hash  # and is not replaced again
