@@ -187,6 +187,10 @@ def _tags_from(value: Any) -> tuple[Any, list[tuple[str, str]]]:
 _TIMESTAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
 
 
+_FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+_LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
+
 def _timestamp_from(field: str, value: Any) -> datetime | None:
     if value is None:
         return None
@@ -205,9 +209,14 @@ def _timestamp_from(field: str, value: Any) -> datetime | None:
         )
     try:
         # Without a zone, UTC: the server has no local time of the writer's to assume.
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except (OverflowError, ValueError):  # 0001-01-01T00:00+01:00 is before the first UTC instant
         raise _invalid(field, "the timestamp is out of range", "timestamp_invalid") from None
+    # asyncpg stores Python's first and last instants as PostgreSQL's -infinity and infinity, which read
+    # back as no date at all (a note at -infinity made GET /notes fail): strictly between them only.
+    if not _FIRST_INSTANT < moment < _LAST_INSTANT:
+        raise _invalid(field, "the timestamp is out of range", "timestamp_invalid")
+    return moment
 
 
 def _parse_timestamp_text(text: str) -> datetime | None:

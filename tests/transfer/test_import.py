@@ -168,6 +168,17 @@ async def test_common_timestamp_forms_are_read_and_updated_defaults_to_created(
     assert note["created_at"] == note["updated_at"] == expected
 
 
+async def test_timestamps_next_to_the_first_and_last_instants_are_kept_and_listed(client: httpx.AsyncClient) -> None:
+    front_matter = "---\ncreated: 0001-01-01T00:00:00.000001Z\nupdated: 9999-12-31T23:59:59.999998Z\n---\n"
+
+    assert (await import_zip(client, {"a.md": front_matter + "body"})).status_code == 201
+
+    [note] = await all_notes(client)
+    assert note["created_at"] == "0001-01-01T00:00:00.000001Z"
+    assert note["updated_at"] == "9999-12-31T23:59:59.999998Z"
+    assert (await client.get(f"/notes/{note['id']}")).status_code == 200
+
+
 async def test_without_timestamps_a_note_is_created_now(client: httpx.AsyncClient) -> None:
     before = datetime.now(UTC)
     response = await import_zip(client, {"a.md": "plain"})
@@ -321,6 +332,9 @@ async def test_imported_notes_reach_the_change_feed(client: httpx.AsyncClient) -
         ("---\ncreated: last tuesday\n---\n", "created"),
         ("---\nupdated: 12345\n---\n", "updated"),
         ("---\ncreated: 0001-01-01T00:00:00+01:00\n---\n", "created"),
+        # The driver would store these two as PostgreSQL's -infinity and infinity.
+        ("---\ncreated: 0001-01-01T00:00:00Z\n---\n", "created"),
+        ("---\nupdated: 9999-12-31T23:59:59.999999Z\n---\n", "updated"),
         ("---\ntitle: [unclosed\n---\n", "front matter"),
         ("---\ntitle: !!python/object/apply:os.system [echo hacked]\n---\n", "front matter"),
         ("---\nx: " + "[" * 5_000 + "\n---\n", "front matter"),
