@@ -13,7 +13,8 @@
    "absent word": what a burst of new notes does to a search for an older topic). The secondary
    indexes are dropped for the load and rebuilt from their own definitions, then VACUUM ANALYZE.
 4. Times sequential requests of each kind, interleaved so that a noisy neighbour disturbs all alike,
-   and writes p50/p99 with EXPLAIN (ANALYZE, BUFFERS) of each query's SQL to bench/LISTING.md.
+   and writes p50/p99 with EXPLAIN (ANALYZE, BUFFERS) of each query's SQL to bench/LISTING.md, keeping
+   the hand-written sections of the last report (those between the table and the plans).
 
 Loopback only, bounded in requests and time. The server runs with the configuration of a deployment
 (default pool, SECRET_KEY set); the PostgreSQL server's settings are left as they are.
@@ -342,7 +343,14 @@ def execution_ms(plan: str) -> str:
     return plan.rsplit("Execution Time: ", 1)[1].removesuffix(" ms")
 
 
-def report(results: list[Result], facts: dict[str, str]) -> str:
+def hand_added(previous: str) -> list[str]:
+    """The hand-written sections of the last report (after the table, before the plans), kept as they are."""
+    head = previous.split("\n## Plans\n", 1)[0]
+    start = head.find("\n### ")
+    return ["", head[start + 1 :].rstrip()] if start != -1 else []
+
+
+def report(results: list[Result], facts: dict[str, str], previous: str) -> str:
     first = results[0]
     deep = results[1]
     lines = [
@@ -374,6 +382,7 @@ def report(results: list[Result], facts: dict[str, str]) -> str:
             f"| {max(result.timings_ms):.1f} | {execution_ms(result.plan)} | {execution_ms(result.generic_plan)} "
             f"| {'; '.join(t for t, _ in targets)} | {'yes' if all(ok for _, ok in targets) else '**no**'} |"
         )
+    lines += hand_added(previous)
     lines += ["", "## Plans", "", "EXPLAIN (ANALYZE, BUFFERS) of the statement each request runs.", ""]
     for result in results:
         lines += [f"### {result.case.name}", "", f"`GET /notes?{httpx.QueryParams(result.case.params)}`", ""]
@@ -448,7 +457,7 @@ async def main(arguments: argparse.Namespace) -> None:
             await Tortoise.close_connections()
     finally:
         await connection.close()
-    REPORT.write_text(report(results, facts) + "\n")
+    REPORT.write_text(report(results, facts, REPORT.read_text() if REPORT.exists() else "") + "\n")
     print(REPORT.read_text().split("## Plans")[0])
     if seeding and not arguments.keep:
         admin = await asyncpg.connect(dsn(SERVER_URL))
@@ -498,6 +507,11 @@ async def build_cases(
     connection: asyncpg.Connection, heavy: Account, typical: Account, secret_key: str, facts: dict[str, str]
 ) -> list[Case]:
     first_word, second_word, popular_tag, rare_tag = await pick_words(connection, heavy.id, facts)
+    common, common_notes = await connection.fetchrow(
+        "SELECT word, ndoc FROM ts_stat($$SELECT search_vector FROM note WHERE owner_id = " + str(heavy.id) + "$$)"
+        " ORDER BY ndoc DESC, word LIMIT 1"
+    )
+    facts["most common word"] = f"{common!r} in {common_notes:,} of the heavy user's notes"
     q = f"{first_word} {second_word}"
     absent = await absent_word(connection, make_vocabulary(random.Random(SEED)))
     holding, fresh_holding = await connection.fetchrow(
@@ -544,6 +558,11 @@ async def build_cases(
             NoteFilters(text=absent),
             p99_ms=ABSENT_P99_MS,
         ),
+        # The same word for a small account (in ~1/16 of its notes, the newest included).
+        Case("absent word's q, typical user", typical, {"limit": PAGE, "q": absent}, NoteFilters(text=absent)),
+        # A word in most notes: a plan that orders a word's matches by time inside an index (RUM, see the
+        # hand-added section) costs in proportion to how often the word occurs, where the walk stops at once.
+        Case(f"most common word ({common!r})", heavy, {"limit": PAGE, "q": common}, NoteFilters(text=common)),
     ]
 
 

@@ -154,6 +154,40 @@ async def test_search_results_page_with_cursors(client: httpx.AsyncClient) -> No
     assert titles == [f"walrus {i}" for i in reversed(range(5))]
 
 
+async def search_pages(client: httpx.AsyncClient, q: str, limit: int, *, at_most: int = 50) -> list[dict[str, Any]]:
+    """Every page of a search, first to last; a walk that never ends (a cursor that does not move on)
+    fails after `at_most` pages."""
+    pages: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"q": q, "limit": limit}
+    while len(pages) < at_most:
+        response = await client.get("/notes", params=params)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        if pages[-1]["next_cursor"] is None:
+            return pages
+        params["cursor"] = pages[-1]["next_cursor"]
+    raise AssertionError(f"more than {at_most} pages: {[note['id'] for page in pages for note in page['items']]}")
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4])
+async def test_search_pages_split_notes_of_one_instant_and_list_each_once(
+    client: httpx.AsyncClient, limit: int
+) -> None:
+    # POST /notes/bulk writes its notes at one instant: they share updated_at, so only their ids order
+    # them, and a page may end in the middle of them: the cursor's id tie-break must carry the next page.
+    older = await create_note(client, title="walrus older")
+    batch = [{"title": f"walrus {i}"} for i in range(6)] + [{"title": "penguin"}]
+    created = (await client.post("/notes/bulk", json={"notes": batch})).json()["items"]
+    newer = await create_note(client, title="walrus newer")
+    assert len({note["updated_at"] for note in created}) == 1
+    tied = sorted((note["id"] for note in created if note["title"] != "penguin"), reverse=True)
+
+    pages = await search_pages(client, "walrus", limit)
+
+    assert [note["id"] for page in pages for note in page["items"]] == [newer["id"], *tied, older["id"]]
+    assert all(len(page["items"]) == limit for page in pages[:-1])
+
+
 @pytest.mark.parametrize("q", ["", " ", "   \t  "])
 async def test_an_empty_or_blank_q_lists_every_note(client: httpx.AsyncClient, q: str) -> None:
     await create_note(client, title="walrus")
