@@ -215,12 +215,22 @@ def public_note(note: Note) -> dict[str, Any]:
 
 
 # How pages of rows are written (notes_app/notes/pages.py): orjson writes an aware UTC datetime as
-# `timestamp` does, but ten times faster, when it has microseconds (without, it leaves the fraction out).
+# `timestamp` does, but several times faster, when it has microseconds (without, it leaves the fraction out).
 ROW_JSON_OPTIONS = orjson.OPT_UTC_Z
+# The fields a page answers, in the order `public_note` writes them: all that the page statement selects.
+PUBLIC_NOTE_FIELDS = ("id", "title", "body", "tags", "pinned", "archived", "version", "created_at", "updated_at")
+# What `timestamp` writes after the seconds when there is no fraction: orjson's text needs it put back.
+_NO_FRACTION = b'.000000Z"'
 
 
-def _row_timestamp(value: datetime) -> datetime | str:
-    return value if value.microsecond and value.tzinfo is UTC else timestamp(value)
+def _row_timestamp(value: datetime) -> datetime | orjson.Fragment | str:
+    if value.tzinfo is not UTC:
+        return timestamp(value)
+    if value.microsecond:
+        return value
+    # A whole second: orjson's own text with the zero fraction added, as a Fragment it copies as it is.
+    # Three times cheaper than isoformat(), which every note of a page imported at whole seconds paid twice.
+    return orjson.Fragment(orjson.dumps(value, option=ROW_JSON_OPTIONS)[:-2] + _NO_FRACTION)
 
 
 def public_note_row(row: Mapping[str, Any]) -> dict[str, Any]:

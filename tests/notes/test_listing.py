@@ -489,3 +489,25 @@ async def test_a_cursor_this_service_did_not_sign_is_422(client: httpx.AsyncClie
     problem = assert_problem(await client.get("/notes", params={"cursor": forged}), 422)
 
     assert problem["errors"][0]["loc"] == ["query", "cursor"]
+
+
+async def test_each_query_parameter_is_documented_on_its_own(client: httpx.AsyncClient) -> None:
+    # The parameters are read as one model (notes_app/notes/dependencies.py PageQuery): clients still
+    # see each one, with its rules, not one object parameter.
+    document = (await client.get("/openapi.json")).json()
+    parameters = {p["name"]: p for p in document["paths"]["/notes"]["get"]["parameters"] if p["in"] == "query"}
+
+    assert set(parameters) == {"limit", "cursor", "q", "tag", "pinned", "archived", "sort"}
+    assert all(parameter["description"] and not parameter["required"] for parameter in parameters.values())
+    limit = parameters["limit"]["schema"]
+    assert (limit["type"], limit["minimum"], limit["maximum"], limit["default"]) == ("integer", 1, 100, 20)
+    assert parameters["tag"]["schema"]["type"] == "array"
+
+
+async def test_an_unknown_query_parameter_is_ignored(client: httpx.AsyncClient) -> None:
+    note = await create_note(client)
+
+    response = await client.get("/notes", params={"limit": 5, "colour": "blue"})
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["items"]] == [note["id"]]

@@ -1,5 +1,6 @@
 """GET /notes answers from the rows (notes_app/notes/pages.py): byte for byte what the ORM's models give."""
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from notes_app.notes.listing import NoteFilters, cursor_signer
 from notes_app.notes.models import Note
 from notes_app.notes.pagination import Cursor
 from notes_app.notes.schemas import public_note
-from tests.conftest import TEST_SECRET_KEY, Account, create_note
+from tests.conftest import TEST_SECRET_KEY, Account, StatementCounter, create_note
 
 # Every kind of value a field can hold, each in one note.
 AWKWARD_NOTES: list[dict[str, Any]] = [
@@ -102,3 +103,23 @@ async def test_every_page_shape_answers_what_the_orm_models_give(
     assert response.content == orjson.dumps(
         {"items": await orm_page([i["id"] for i in page["items"]]), "next_cursor": None}
     )
+
+
+@pytest.mark.parametrize("query", ["", "&pinned=true", "&sort=created_at", "&tag=emoji", "&q=line"])
+async def test_a_page_statement_reads_only_the_fields_it_answers(
+    client: httpx.AsyncClient, statements: StatementCounter, query: str
+) -> None:
+    for note in AWKWARD_NOTES * 2:  # two notes at least of every filter's, so that a second page exists
+        await create_note(client, **note)
+    cursor = (await client.get("/notes?limit=1" + query)).json()["next_cursor"]
+
+    for path in (f"/notes?limit=1{query}", f"/notes?limit=1{query}&cursor={cursor}"):
+        statements.reset()
+        assert (await client.get(path)).status_code == 200
+        [statement] = statements.statements
+        # What the page writes, and nothing the conditions alone need (owner_id, deleted_at, change_seq).
+        selected = re.fullmatch(r"SELECT (.*?) FROM .*", statement, flags=re.DOTALL)
+        assert selected is not None, statement
+        assert [column.split()[-1].strip('"') for column in selected[1].split(",")] == [
+            "id", "title", "body", "tags", "pinned", "archived", "version", "created_at", "updated_at"
+        ], statement  # fmt: skip
