@@ -9,7 +9,7 @@ parameters through Tortoise's connection (its pool) and hydrates the row with th
 Upstream, compiled queries (tortoise-orm PR #2131) would make this module unnecessary.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -50,10 +50,13 @@ def _compile_select_owned_note(connection: BaseDBAsyncClient, *, session: bool) 
     return sql, list(parameters)
 
 
-async def select_owned_note(*, note_id: int, caller: Caller) -> Note | None:
+async def select_owned_note_row(*, note_id: int, caller: Caller) -> tuple[str, Mapping[str, Any] | None]:
+    """The caller's live note as the driver returns its row (every column of the model), or None; and the
+    dialect it comes from, which says what types the row's values have."""
     # A replica for GET when one is configured and fresh enough (notes_app/replicas.py); else the primary.
     connection = read_connection() or Note._meta.db
-    key = (connection.capabilities.dialect, caller.session_id is not None)
+    dialect = connection.capabilities.dialect
+    key = (dialect, caller.session_id is not None)
     if (compiled := _select_owned_note.get(key)) is None:
         compiled = _select_owned_note[key] = _compile_select_owned_note(connection, session=key[1])
     sql, placeholders = compiled
@@ -65,7 +68,12 @@ async def select_owned_note(*, note_id: int, caller: Caller) -> Note | None:
         1: 1,
     }
     _, rows = await connection.execute_query(sql, [values[placeholder] for placeholder in placeholders])
-    return Note._init_from_db(**rows[0]) if rows else None
+    return dialect, rows[0] if rows else None
+
+
+async def select_owned_note(*, note_id: int, caller: Caller) -> Note | None:
+    _, row = await select_owned_note_row(note_id=note_id, caller=caller)
+    return Note._init_from_db(**row) if row is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ from notes_app.notes.schemas import SearchText, Tags
 from notes_app.notes.service import NoteNotFound, find_note
 from notes_app.users.dependencies import TokenCaller
 
+NoteId = Annotated[int, Path(description="The note's id.")]
 
-async def _owned_note(note_id: Annotated[int, Path(description="The note's id.")], caller: TokenCaller) -> Note:
+
+async def _owned_note(note_id: NoteId, caller: TokenCaller) -> Note:
     # An id beyond the column's range cannot name a note: the same 404 as any missing note,
     # rather than a query the database would reject.
     if not 1 <= note_id <= MAX_NOTE_ID:

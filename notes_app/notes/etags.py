@@ -7,9 +7,13 @@ from notes_app.notes.models import MAX_VERSION, Note
 _OUR_TAG = re.compile(r'"(?P<id>[0-9]{1,10})-(?P<version>[0-9]{1,10})"')
 
 
-def etag(note: Note) -> str:
+def note_etag(note_id: int, version: int) -> str:
     """A strong tag from id and version: the version moves on every change, so the tag does too."""
-    return f'"{note.id}-{note.version}"'
+    return f'"{note_id}-{version}"'
+
+
+def etag(note: Note) -> str:
+    return note_etag(note.id, note.version)
 
 
 def _entity_tags(header: str) -> list[str]:
@@ -39,9 +43,8 @@ def if_match_versions(header: str | None, note_id: int) -> frozenset[int] | None
     return frozenset(versions)
 
 
-def if_none_match_hits(header: str | None, note: Note) -> bool:
+def if_none_match_hits(header: str | None, current: str) -> bool:
     """Whether If-None-Match names the note's current tag (weak comparison, as RFC 9110 asks for GET)."""
     if header is None:
         return False
-    current = etag(note)
     return any(tag == "*" or tag.removeprefix("W/") == current for tag in _entity_tags(header))
