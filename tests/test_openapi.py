@@ -151,6 +151,14 @@ def test_note_routes_declare_bearer_security(document: dict[str, Any]) -> None:
             assert operation.get("security"), (method, path)
 
 
+def test_get_note_declares_the_security_its_dependency_would(document: dict[str, Any]) -> None:
+    # GET /notes/{note_id} takes its caller without TokenCaller (notes_app/notes/router.py) and declares
+    # the scheme itself: the same requirement as the routes that take TokenCaller.
+    note = document["paths"]["/notes/{note_id}"]
+    assert note["get"]["security"] == note["put"]["security"] == document["paths"]["/notes"]["get"]["security"]
+    assert note["get"]["security"] == [{name: []} for name in document["components"]["securitySchemes"]]
+
+
 def test_412_and_304_carry_the_current_etag(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
         for status in ("304", "412"):
