@@ -16,13 +16,13 @@ from collections import deque
 from typing import BinaryIO
 
 import orjson
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from notes_app.health.metrics import HttpMetrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode("latin-1")  # as ASGI spells it
 # A client's id is echoed only when it is short and plain, so it cannot forge log lines or headers.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Requests that matched no route share one label, so scanners cannot blow up metric cardinality.
@@ -146,6 +146,16 @@ def configure_access_log() -> AccessLog:
     return access_log
 
 
+def _sent_request_id(scope: Scope) -> str:
+    # The raw headers, not starlette's Headers: an absent header costs Headers.get a KeyError, and most
+    # clients send none. Names are lowercase in ASGI; the first one counts, as with Headers.get.
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID_NAME:
+            sent: str = value.decode("latin-1")
+            return sent
+    return ""
+
+
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
@@ -166,8 +176,9 @@ class RequestObservability:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent_id = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        sent_id = _sent_request_id(scope)
         request_id = sent_id if _SANE_REQUEST_ID.fullmatch(sent_id) else _new_request_id()
+        id_header = (_REQUEST_ID_NAME, request_id.encode("latin-1"))
         # scope["state"] is request.state: the 500 handler, which runs outside this middleware, reads it.
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500  # what the client gets if the app raises before answering
@@ -177,7 +188,8 @@ class RequestObservability:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+                # A new list, as MutableHeaders would make: the response's own header list stays as it was.
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
