@@ -75,13 +75,13 @@ async def test_a_personal_access_token_is_looked_up_once_and_last_used_at_writte
     assert listed[0]["last_used_at"] is not None
 
 
-# The writes' fixed numbers, per database. PostgreSQL: POST is one statement (the note, its revision,
-# the change feed's counter and stamp, the outbox events, NOTIFY, and the credential's liveness), PATCH
-# and PUT the owned-note lookup and one such statement (notes_app/notes/postgres_writes.py). DELETE (to
-# the trash) is the lookup and a transaction of the UPDATE and the change feed's statement. SQLite keeps a
-# transaction of several statements for each (notes_app/sync/recorder.py).
+# The writes' fixed numbers, per database. PostgreSQL: POST, PATCH and PUT are one statement each (the
+# note, found by id and owner for PATCH and PUT, its revision, the change feed's counter and stamp, the
+# outbox events, NOTIFY, and the credential's liveness: notes_app/notes/postgres_writes.py). DELETE (to
+# the trash) is the owned-note lookup and a transaction of the UPDATE and the change feed's statement.
+# SQLite keeps a transaction of several statements for each (notes_app/sync/recorder.py).
 WRITE_STATEMENTS = {
-    "postgres": {"post": 1, "patch": 2, "put": 2, "delete": 5},
+    "postgres": {"post": 1, "patch": 1, "put": 1, "delete": 5},
     # The liveness lookup or the owned note, BEGIN, the write, its revision (not for DELETE), the counter,
     # the stamp, the outbox's INSERT ... SELECT (aiosqlite's COMMIT is a method call, not a statement).
     "sqlite": {"post": 7, "patch": 7, "put": 7, "delete": 6},
@@ -109,3 +109,35 @@ async def test_writes_send_a_fixed_number_of_statements(
     counted["delete"] = statements.count
 
     assert counted == expected, statements.statements
+
+
+# PATCH and PUT that write nothing, on PostgreSQL: a no-op and a stale If-Match are answered from the
+# row the write's one statement locked; only a statement that found no note costs a second (401 or 404?).
+# On SQLite: the owned note, BEGIN, the UPDATE that matches nothing (none for an empty PATCH), and the
+# read of the note; or the lookup that finds nothing and the credential's.
+UNWRITTEN_STATEMENTS = {
+    "postgres": {"no-op": 1, "empty": 1, "stale": 1, "missing": 2},
+    "sqlite": {"no-op": 4, "empty": 3, "stale": 4, "missing": 2},
+}
+
+
+async def test_patches_that_write_nothing_send_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, alice: Account, statements: StatementCounter, settings: Settings
+) -> None:
+    note = await create_note(client)  # warm-up: last_used_at is written once a minute at most
+    path = f"/notes/{note['id']}"
+    stale = {"If-Match": f'"{note["id"]}-{note["version"] + 1}"'}
+    requests = {
+        "no-op": (path, {"title": note["title"]}, {}, 200),
+        "empty": (path, {}, {}, 200),
+        "stale": (path, {"title": "changed"}, stale, 412),
+        "missing": ("/notes/2147483647", {"title": "changed"}, {}, 404),
+    }
+
+    counted = {}
+    for name, (target, body, headers, status) in requests.items():
+        statements.reset()
+        assert (await client.patch(target, json=body, headers=headers)).status_code == status
+        counted[name] = statements.count
+
+    assert counted == UNWRITTEN_STATEMENTS[settings.dialect], statements.statements

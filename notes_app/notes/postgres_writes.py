@@ -10,22 +10,34 @@ pruning), the owner's change number stamped on the note with a wake-up for long 
 event per subscribed webhook, with the payload `_payload` in notes_app/sync/recorder.py builds in Python
 (byte for byte: tests/notes/test_postgres_writes.py).
 
-Lock order (notes_app/sync/recorder.py): the note first, the owner's counter last. An update locks its
-note in the first CTE (`FOR UPDATE`, re-checking the If-Match and "some value differs" conditions on
-the newest version of the row), and only a note that still matches advances the counter; a create's
-note is new, so nobody can wait for it. The counter's lock is held until the transaction ends: without
-an Idempotency-Key that is this statement's own commit, with no round trip to the app in between; with a
-key, the key's transaction goes on after it (notes_app/idempotency/service.py's `_first_use` stores the
-answer and commits: two more round trips), so the owner's other writes wait for those too.
+An update (PUT, PATCH, a revision's restore) is the owned note's lookup too: its first CTE finds the
+caller's live note, proving the caller's credential alive in the same WHERE clause, and locks it (`FOR
+NO KEY UPDATE`, the lock the UPDATE takes anyway). A statement that reached the row from a snapshot
+older than another writer's commit waits for that writer, and PostgreSQL then re-reads the newest
+version of the row and evaluates the CTE again on it (READ COMMITTED's re-check), so the If-Match
+condition and "some sent value differs" are decided on the row as it is once locked, and the change
+applies on top of the other writer's: no update is lost, and of two writers with one If-Match one wins.
+When the note does not qualify (a no-op, a stale If-Match) the statement hands back the locked row
+instead, so the caller answers 200 or 412 with no second query; only a note not found (missing, another
+owner's, trashed, or a credential no longer alive) leaves it nothing to answer from.
+
+Lock order (notes_app/sync/recorder.py): the note first, the owner's counter last. Only a note that
+qualifies advances the counter; a create's note is new, so nobody can wait for it. The counter's lock is
+held until the transaction ends: without an Idempotency-Key that is this statement's own commit, with no
+round trip to the app in between; with a key, the key's transaction goes on after it
+(notes_app/idempotency/service.py's `_first_use` stores the answer and commits: two more round trips),
+so the owner's other writes wait for those too.
 
 The statements are written here once per shape (which fields an update sets, with or without
-If-Match, session or token), cached, and run with fresh parameters through Tortoise's connection.
+If-Match, which credential it proves alive), cached, and run with fresh parameters through Tortoise's
+connection.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from tortoise import BaseDBAsyncClient
@@ -41,6 +53,9 @@ from notes_app.users.credentials import SESSION_ALIVE, TOKEN_ALIVE, Caller
 # Every writable field and its SQL type: the parameters are cast, since a value in an INSERT's SELECT
 # list (or compared with <>) gets no type from its column.
 _FIELD_TYPES = {"title": "varchar", "body": "text", "tags": "jsonb", "pinned": "bool", "archived": "bool"}
+
+# Which credential the statement proves alive; None when the caller has proven it already.
+Credential = Literal["session", "token"] | None
 
 
 class _Parameters:
@@ -114,21 +129,27 @@ def _traces(p: _Parameters) -> str:
     WHERE "h"."owner_id" = {p("owner", "int")} AND ("h"."events" & {p("event_bits", "int")}) <> 0
     ORDER BY "h"."id"
     RETURNING 1
-)
-SELECT * FROM "written"
-"""
+)"""
 
 
 def _returning() -> str:
     return ", ".join(f'"note"."{column}"' for column in note_columns())
 
 
+def _columns() -> str:
+    return ", ".join(f'"{column}"' for column in note_columns())
+
+
+def _alive(p: _Parameters, owner: str, *, session: bool) -> str:
+    """The caller's credential, proven alive by the statement that carries this (Caller.alive()'s condition)."""
+    return SESSION_ALIVE.format(p("session", "int"), owner) if session else TOKEN_ALIVE.format(p("token_hash", "text"))
+
+
 @cache
 def _create_sql(*, session: bool) -> tuple[str, tuple[str, ...]]:
     p = _Parameters()
     owner = p("owner", "int")
-    # The caller's credential, proven alive by this statement (Caller.alive()'s condition).
-    alive = SESSION_ALIVE.format(p("session", "int"), owner) if session else TOKEN_ALIVE.format(p("token_hash", "text"))
+    alive = _alive(p, owner, session=session)
     fields = list(_FIELD_TYPES)
     values = ", ".join(p(name, cast) for name, cast in _FIELD_TYPES.items())
     now = p("now", "timestamptz")
@@ -140,30 +161,39 @@ WITH "counter" AS (
         "version", "created_at", "updated_at", "change_seq")
     SELECT {owner}, {values}, 1, {now}, {now}, "counter"."seq" FROM "counter"
     RETURNING {_returning()}
-){_traces(p)}"""
+){_traces(p)}
+SELECT * FROM "written"
+"""
     return sql, tuple(p.names)
 
 
 @cache
-def _update_sql(fields: tuple[str, ...], *, conditional: bool) -> tuple[str, tuple[str, ...]]:
+def _update_sql(fields: tuple[str, ...], *, conditional: bool, credential: Credential) -> tuple[str, tuple[str, ...]]:
     p = _Parameters()
     note_id, owner = p("id", "int"), p("owner", "int")
-    versions = f' AND "version" = ANY({p("versions", "int[]")})' if conditional else ""
-    differs = " OR ".join(f'"{name}" <> {p(name, _FIELD_TYPES[name])}' for name in fields)
-    assignments = ", ".join(f'"{name}" = {p(name, _FIELD_TYPES[name])}' for name in fields)
+    alive = f" AND {_alive(p, owner, session=credential == 'session')}" if credential else ""
+    version_matches = f'"version" = ANY({p("versions", "int[]")})' if conditional else "true"
+    # Nothing sent (PATCH {}) differs from nothing: the note is answered as it is.
+    differs = " OR ".join(f'"{name}" <> {p(name, _FIELD_TYPES[name])}' for name in fields) or "false"
+    assignments = [f'"{name}" = {p(name, _FIELD_TYPES[name])}' for name in fields]
+    assignments += ['"version" = "note"."version" + 1', f'"updated_at" = {p("now", "timestamptz")}']
+    columns = _columns()
     sql = f"""
 WITH "target" AS (
-    SELECT "id" FROM "note"
-    WHERE "id" = {note_id} AND "owner_id" = {owner} AND "deleted_at" IS NULL{versions} AND ({differs})
-    FOR UPDATE
+    SELECT {columns}, {version_matches} AND ({differs}) AS "writable" FROM "note"
+    WHERE "id" = {note_id} AND "owner_id" = {owner} AND "deleted_at" IS NULL{alive}
+    FOR NO KEY UPDATE
 ), "counter" AS (
-    {advance_counter_sql(owner=owner, notify=p("owner_text", "text"), source='"target"')}
+    {advance_counter_sql(owner=owner, notify=p("owner_text", "text"), source='"target" WHERE "writable"')}
 ), "written" AS (
-    UPDATE "note" SET {assignments}, "version" = "note"."version" + 1, "updated_at" = {p("now", "timestamptz")},
-        "change_seq" = "counter"."seq"
+    UPDATE "note" SET {", ".join(assignments)}, "change_seq" = "counter"."seq"
     FROM "counter" WHERE "note"."id" = {note_id}
     RETURNING {_returning()}
-){_traces(p)}"""
+){_traces(p)}
+SELECT true AS "written", {columns} FROM "written"
+UNION ALL
+SELECT false, {columns} FROM "target" WHERE NOT "writable"
+"""
     return sql, tuple(p.names)
 
 
@@ -179,10 +209,9 @@ def _db_value(name: str, value: Any) -> Any:
 
 async def _run(
     connection: BaseDBAsyncClient, compiled: tuple[str, Sequence[str]], values: dict[str, Any]
-) -> Note | None:
+) -> list[dict[str, Any]]:
     sql, names = compiled
-    rows = await connection.execute_query_dict(sql, [values[name] for name in names])
-    return Note._init_from_db(**rows[0]) if rows else None
+    return await connection.execute_query_dict(sql, [values[name] for name in names])
 
 
 def _trace_values(*, owner_id: int, event_type: str, now: datetime) -> dict[str, Any]:
@@ -208,24 +237,43 @@ async def create_note(
         "session": caller.session_id,
         "token_hash": caller.personal_token_hash,
     }
-    return await _run(connection, compiled, parameters)
+    rows = await _run(connection, compiled, parameters)
+    return Note._init_from_db(**rows[0]) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What an update statement found: the note as it wrote it, or as it is when it wrote nothing."""
+
+    note: Note
+    written: bool
 
 
 async def update_note(
     connection: BaseDBAsyncClient,
     *,
-    note: Note,
+    note_id: int,
+    owner_id: int,
+    caller: Caller | None,
     values: dict[str, Any],
     versions: list[int] | None,
     now: datetime,
-) -> Note | None:
-    """Set `values` on the live note, if it is at one of `versions` (any when None) and some value
-    differs, with its traces; the note as written, or None when nothing was written."""
-    compiled = _update_sql(tuple(sorted(values)), conditional=versions is not None)
+) -> Update | None:
+    """Set `values` on the owner's live note, if it is at one of `versions` (any when None) and some
+    value differs, with its traces. None when there is no such note, or when `caller` is given and its
+    credential is no longer alive (None: the caller has proven it already)."""
+    credential: Credential = None if caller is None else "session" if caller.session_id is not None else "token"
+    compiled = _update_sql(tuple(sorted(values)), conditional=versions is not None, credential=credential)
     parameters = {
-        **_trace_values(owner_id=note.owner_id, event_type="note.updated", now=now),
+        **_trace_values(owner_id=owner_id, event_type="note.updated", now=now),
         **{name: _db_value(name, value) for name, value in values.items()},
-        "id": note.id,
+        "id": note_id,
         "versions": versions,
+        "session": caller.session_id if caller else None,
+        "token_hash": caller.personal_token_hash if caller else None,
     }
-    return await _run(connection, compiled, parameters)
+    rows = await _run(connection, compiled, parameters)
+    if not rows:
+        return None
+    written = rows[0].pop("written")
+    return Update(note=Note._init_from_db(**rows[0]), written=written)

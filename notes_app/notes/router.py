@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from tortoise import BaseDBAsyncClient
 
 from notes_app.deps import JsonBody
@@ -52,6 +52,8 @@ IfMatch = Annotated[
         description='Change only if the note still has this ETag (e.g. `"17-3"`); otherwise 412.',
     ),
 ]
+# The path's note id, for routes that find the note in their own statement rather than through OwnedNote.
+NoteId = Annotated[int, Path(description="The note's id.")]
 IfNoneMatch = Annotated[
     str | None,
     Header(alias="If-None-Match", description="304 instead of the note when it still has this ETag."),
@@ -182,15 +184,22 @@ async def create_notes(
 
 
 @router.put("/{note_id:id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
-async def replace_note(note: OwnedNote, data: NoteReplace, if_match: IfMatch = None) -> Response:
-    expected = if_match_versions(if_match, note.id)
-    return _note_response(await service.replace_note(note=note, data=data, expected_versions=expected))
+async def replace_note(note_id: NoteId, data: NoteReplace, caller: TokenCaller, if_match: IfMatch = None) -> Response:
+    # The note is looked up by the write's own statement, which proves the caller's credential alive too
+    # (TokenCaller's bargain): no OwnedNote lookup first.
+    expected = if_match_versions(if_match, note_id)
+    return _note_response(
+        await service.replace_note(caller=caller, note_id=note_id, data=data, expected_versions=expected)
+    )
 
 
 @router.patch("/{note_id:id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
-async def patch_note(note: OwnedNote, changes: NotePatch, if_match: IfMatch = None) -> Response:
-    expected = if_match_versions(if_match, note.id)
-    return _note_response(await service.patch_note(note=note, changes=changes, expected_versions=expected))
+async def patch_note(note_id: NoteId, changes: NotePatch, caller: TokenCaller, if_match: IfMatch = None) -> Response:
+    # As replace_note: one statement finds, checks and writes the note.
+    expected = if_match_versions(if_match, note_id)
+    return _note_response(
+        await service.patch_note(caller=caller, note_id=note_id, changes=changes, expected_versions=expected)
+    )
 
 
 @router.delete("/{note_id:id}", status_code=204, responses=_responses(204, None, 404, 412, 422))

@@ -17,7 +17,7 @@ from notes_app.notes import postgres_writes
 from notes_app.notes.changes import ChangeKind, record_change, record_changes
 from notes_app.notes.compiled import select_owned_note
 from notes_app.notes.etags import etag
-from notes_app.notes.models import Note
+from notes_app.notes.models import MAX_NOTE_ID, Note
 from notes_app.notes.returning import returning_notes
 from notes_app.notes.revisions import find_revision, revision_values
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
@@ -113,13 +113,17 @@ async def find_note(*, caller: Caller, note_id: int) -> Note:
     return note
 
 
-async def replace_note(*, note: Note, data: NoteReplace, expected_versions: Versions = None) -> Note:
-    return await _write_changes(note=note, values=data.model_dump(), expected_versions=expected_versions)
+async def replace_note(*, caller: Caller, note_id: int, data: NoteReplace, expected_versions: Versions = None) -> Note:
+    """PUT: the caller's note `note_id` set to `data` (see _write_owned)."""
+    return await _write_owned(
+        caller=caller, note_id=note_id, values=data.model_dump(), expected_versions=expected_versions
+    )
 
 
-async def patch_note(*, note: Note, changes: NotePatch, expected_versions: Versions = None) -> Note:
+async def patch_note(*, caller: Caller, note_id: int, changes: NotePatch, expected_versions: Versions = None) -> Note:
+    """PATCH: only the fields sent change (see _write_owned)."""
     values = changes.model_dump(exclude_unset=True)
-    return await _write_changes(note=note, values=values, expected_versions=expected_versions)
+    return await _write_owned(caller=caller, note_id=note_id, values=values, expected_versions=expected_versions)
 
 
 async def trash_note(*, note: Note, expected_versions: Versions = None) -> None:
@@ -157,9 +161,51 @@ def _guard(note: Note, expected_versions: Versions) -> Q:
     return _owned(note) & Q(version__in=sorted(expected_versions))
 
 
+async def _write_owned(*, caller: Caller, note_id: int, values: dict[str, Any], expected_versions: Versions) -> Note:
+    """Set `values` on the caller's note `note_id` (404 when it is not theirs, missing or trashed; 401
+    when the caller's credential is no longer alive). On PostgreSQL the lookup, the liveness proof, the
+    If-Match check, the write and its traces are one statement; only a statement that found no note
+    is followed by a second, to tell 401 from 404."""
+    # An id beyond the column's range cannot name a note: the same 404 as any missing note, rather
+    # than a query the database would reject (as OwnedNote answers).
+    if not 1 <= note_id <= MAX_NOTE_ID:
+        raise NoteNotFound(note_id)
+    if _on_postgres(Note._meta.db):
+        return await _write_on_postgres(
+            note_id=note_id, owner_id=caller.id, caller=caller, values=values, expected_versions=expected_versions
+        )
+    note = await find_note(caller=caller, note_id=note_id)
+    return await _write_changes(note=note, values=values, expected_versions=expected_versions)
+
+
+async def _write_on_postgres(
+    *, note_id: int, owner_id: int, caller: Caller | None, values: dict[str, Any], expected_versions: Versions
+) -> Note:
+    """One statement (notes_app/notes/postgres_writes.py): it locks the note, checks If-Match and
+    whether any value differs on the row as it is once locked, and writes the change with its traces,
+    or hands back the note as it is. With `caller`, only while the caller's credential is alive."""
+    outcome = await postgres_writes.update_note(
+        Note._meta.db,
+        note_id=note_id,
+        owner_id=owner_id,
+        caller=caller,
+        values=values,
+        versions=sorted(expected_versions) if expected_versions is not None else None,
+        now=datetime.now(UTC),
+    )
+    if outcome is None:
+        if caller is not None:
+            await ensure_alive(caller)  # a revoked credential is 401, not 404
+        raise NoteNotFound(note_id)
+    if outcome.written:
+        return outcome.note
+    return _unwritten(note_id, expected_versions, outcome.note)
+
+
 async def _write_changes(*, note: Note, values: dict[str, Any], expected_versions: Versions) -> Note:
-    """Set `values` on the note in one conditional UPDATE that also moves version and updated_at, and
-    record the change (its revision) in the same transaction.
+    """Set `values` on the note (found and proven the caller's already) in one conditional UPDATE that
+    also moves version and updated_at, and record the change (its revision) in the same transaction. On
+    PostgreSQL all of it is one statement (_write_on_postgres), with the same guarantees.
 
     The UPDATE matches only when the note is at one of `expected_versions` (If-Match) and some value
     differs from the stored one, so the version check and the write are one statement (two clients
@@ -171,18 +217,10 @@ async def _write_changes(*, note: Note, values: dict[str, Any], expected_version
     and each racing writer gets its own version number, each recorded once. Only when nothing was
     written is the note read, to tell a no-op from a conflict or a note that is gone.
     """
-    if values and _on_postgres(Note._meta.db):
-        # One statement: the write and its traces (notes_app/notes/postgres_writes.py).
-        updated = await postgres_writes.update_note(
-            Note._meta.db,
-            note=note,
-            values=values,
-            versions=sorted(expected_versions) if expected_versions is not None else None,
-            now=datetime.now(UTC),
+    if _on_postgres(Note._meta.db):
+        return await _write_on_postgres(
+            note_id=note.id, owner_id=note.owner_id, caller=None, values=values, expected_versions=expected_versions
         )
-        if updated is not None:
-            return updated
-        return _unwritten(note, expected_versions, await Note.filter(_owned(note)).first())
     async with in_transaction() as connection:
         if values:
             differs = reduce(operator.or_, (Q(**{f"{name}__not": value}) for name, value in values.items()))
@@ -195,14 +233,14 @@ async def _write_changes(*, note: Note, values: dict[str, Any], expected_version
                 await record_change(connection=connection, note=written[0], kind=ChangeKind.UPDATED)
                 return written[0]
         current = await Note.filter(_owned(note)).using_db(connection).first()
-    return _unwritten(note, expected_versions, current)
+    return _unwritten(note.id, expected_versions, current)
 
 
-def _unwritten(note: Note, expected_versions: Versions, current: Note | None) -> Note:
+def _unwritten(note_id: int, expected_versions: Versions, current: Note | None) -> Note:
     """The answer to a write that wrote nothing, from the note as it is now (`current`, None when gone):
     404, 412, or the unchanged note of a no-op."""
     if current is None:
-        raise NoteNotFound(note.id)  # trashed or deleted by a concurrent request since it was found
+        raise NoteNotFound(note_id)  # trashed or deleted by a concurrent request since it was found
     if expected_versions is not None and current.version not in expected_versions:
         raise VersionConflict(current)
     return current

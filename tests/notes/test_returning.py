@@ -11,7 +11,7 @@ async def test_a_written_note_comes_back_whole(alice: Account) -> None:
     caller = Caller(id=alice.id, session_id=alice.session_id, personal_token_hash=None, can_write=True)
     created = await service.create_note(caller=caller, data=NoteCreate(title="first", tags=["a"]))
 
-    patched = await service.patch_note(note=created, changes=NotePatch(title="second"))
+    patched = await service.patch_note(caller=caller, note_id=created.id, changes=NotePatch(title="second"))
 
     assert not patched._partial
     assert (patched.id, patched.owner_id, patched.title, patched.tags, patched.version) == (

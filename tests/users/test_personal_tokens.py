@@ -69,6 +69,7 @@ async def test_a_read_only_token_reads_but_every_write_is_403_insufficient_scope
         ("POST", "/notes/bulk", {"notes": [note_payload()]}),
         ("PUT", f"/notes/{note['id']}", note_payload(title="changed")),
         ("PATCH", f"/notes/{note['id']}", {"title": "changed"}),
+        ("PUT", f"/notes/{note['id']}", note_payload(title="changed")),
         ("DELETE", f"/notes/{note['id']}", None),
     ]
     for method, path, body in writes:
@@ -239,6 +240,7 @@ async def test_a_revoked_read_write_token_can_write_nothing(client: httpx.AsyncC
         ("POST", "/notes", note_payload()),
         ("POST", "/notes/bulk", {"notes": [note_payload()]}),
         ("PATCH", f"/notes/{note['id']}", {"title": "changed"}),
+        ("PUT", f"/notes/{note['id']}", note_payload(title="changed")),
         ("DELETE", f"/notes/{note['id']}", None),
     ]
     for method, path, body in writes:

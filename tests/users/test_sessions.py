@@ -236,6 +236,27 @@ async def test_an_ended_sessions_access_token_creates_no_note(settings: Settings
         assert await Note.all().count() == notes_before
 
 
+async def test_an_ended_sessions_access_token_changes_no_note(settings: Settings) -> None:
+    # PATCH and PUT find the note and prove the session alive in their one statement on PostgreSQL
+    # (notes_app/notes/postgres_writes.py), through the owned note's lookup on SQLite: 401 either way,
+    # for the session's own note as for one that does not exist, never 404 or 412.
+    async with fresh_account(settings, "sol") as (account, client):
+        ended = await log_in(client, account)
+        note = (await client.post("/notes", json=note_payload(), headers=bearer(ended["access_token"]))).json()
+        await client.post("/auth/logout", headers=bearer(ended["access_token"]))
+
+        for note_id in (note["id"], 2_147_483_647):
+            for method, body in (("PATCH", {"title": "changed"}), ("PUT", note_payload(title="changed"))):
+                stale = {"If-Match": f'"{note_id}-9"'}
+                for headers in ({}, stale):
+                    response = await client.request(
+                        method, f"/notes/{note_id}", json=body, headers={**bearer(ended["access_token"]), **headers}
+                    )
+                    assert_problem(response, 401)
+
+        assert await Note.get(id=note["id"]).values("title", "version") == {"title": note["title"], "version": 1}
+
+
 @pytest.mark.parametrize(
     ("path", "body", "another"),
     [
