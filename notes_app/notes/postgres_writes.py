@@ -42,7 +42,6 @@ from typing import Any, Literal
 import orjson
 from tortoise import BaseDBAsyncClient
 
-from notes_app.notes.models import Note
 from notes_app.notes.returning import note_columns
 from notes_app.notes.revisions import PRUNE_EVERY, kept_revisions
 from notes_app.notes.schemas import timestamp
@@ -56,6 +55,9 @@ _FIELD_TYPES = {"title": "varchar", "body": "text", "tags": "jsonb", "pinned": "
 
 # Which credential the statement proves alive; None when the caller has proven it already.
 Credential = Literal["session", "token"] | None
+# A `note` row as the statements return it: every column of the model, jsonb as its text, timestamps as
+# aware datetimes (Note._init_from_db(**row) makes the model of it).
+NoteRow = dict[str, Any]
 
 
 class _Parameters:
@@ -209,7 +211,7 @@ def _db_value(name: str, value: Any) -> Any:
 
 async def _run(
     connection: BaseDBAsyncClient, compiled: tuple[str, Sequence[str]], values: dict[str, Any]
-) -> list[dict[str, Any]]:
+) -> list[NoteRow]:
     sql, names = compiled
     return await connection.execute_query_dict(sql, [values[name] for name in names])
 
@@ -228,7 +230,7 @@ def _trace_values(*, owner_id: int, event_type: str, now: datetime) -> dict[str,
 
 async def create_note(
     connection: BaseDBAsyncClient, *, caller: Caller, values: dict[str, Any], now: datetime
-) -> Note | None:
+) -> NoteRow | None:
     """Insert the note with its traces; None when the caller's credential is no longer alive."""
     compiled = _create_sql(session=caller.session_id is not None)
     parameters = {
@@ -238,14 +240,14 @@ async def create_note(
         "token_hash": caller.personal_token_hash,
     }
     rows = await _run(connection, compiled, parameters)
-    return Note._init_from_db(**rows[0]) if rows else None
+    return rows[0] if rows else None
 
 
 @dataclass(frozen=True, slots=True)
 class Update:
     """What an update statement found: the note as it wrote it, or as it is when it wrote nothing."""
 
-    note: Note
+    row: NoteRow
     written: bool
 
 
@@ -276,4 +278,4 @@ async def update_note(
     if not rows:
         return None
     written = rows[0].pop("written")
-    return Update(note=Note._init_from_db(**rows[0]), written=written)
+    return Update(row=rows[0], written=written)

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from tortoise import BaseDBAsyncClient
 
 from notes_app.deps import JsonBody
@@ -31,6 +31,7 @@ from notes_app.notes.schemas import (
     NoteReplace,
     public_note,
 )
+from notes_app.notes.written import WrittenNote
 from notes_app.users.dependencies import BEARER_SECURITY, CurrentCaller, TokenCaller, token_caller
 
 router = APIRouter(prefix="/notes", tags=["notes"])
@@ -52,8 +53,6 @@ IfMatch = Annotated[
         description='Change only if the note still has this ETag (e.g. `"17-3"`); otherwise 412.',
     ),
 ]
-# The path's note id, for routes that find the note in their own statement rather than through OwnedNote.
-NoteId = Annotated[int, Path(description="The note's id.")]
 IfNoneMatch = Annotated[
     str | None,
     Header(alias="If-None-Match", description="304 instead of the note when it still has this ETag."),
@@ -67,6 +66,15 @@ def _note_response(note: Note, *, status_code: int = 200, headers: dict[str, str
         orjson.dumps(public_note(note)),
         status_code=status_code,
         headers={"ETag": etag(note), **(headers or {})},
+        media_type=_JSON,
+    )
+
+
+def _written_response(note: WrittenNote, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(note.public, option=ROW_JSON_OPTIONS),
+        status_code=status_code,
+        headers={"ETag": note.etag, **(headers or {})},
         media_type=_JSON,
     )
 
@@ -136,7 +144,7 @@ async def create_note(
         # create_note proves the caller's credential alive (TokenCaller's bargain); respond_once proves it
         # before any answer this does not make (a replay, 409, 422).
         note = await service.create_note(caller=caller, data=data, connection=connection)
-        return _note_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
+        return _written_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
 
     return await respond_once(
         request=request,
@@ -188,7 +196,7 @@ async def replace_note(note_id: NoteId, data: NoteReplace, caller: TokenCaller, 
     # The note is looked up by the write's own statement, which proves the caller's credential alive too
     # (TokenCaller's bargain): no OwnedNote lookup first.
     expected = if_match_versions(if_match, note_id)
-    return _note_response(
+    return _written_response(
         await service.replace_note(caller=caller, note_id=note_id, data=data, expected_versions=expected)
     )
 
@@ -197,7 +205,7 @@ async def replace_note(note_id: NoteId, data: NoteReplace, caller: TokenCaller, 
 async def patch_note(note_id: NoteId, changes: NotePatch, caller: TokenCaller, if_match: IfMatch = None) -> Response:
     # As replace_note: one statement finds, checks and writes the note.
     expected = if_match_versions(if_match, note_id)
-    return _note_response(
+    return _written_response(
         await service.patch_note(caller=caller, note_id=note_id, changes=changes, expected_versions=expected)
     )
 

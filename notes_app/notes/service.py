@@ -16,11 +16,12 @@ from notes_app.errors import ProblemError
 from notes_app.notes import postgres_writes
 from notes_app.notes.changes import ChangeKind, record_change, record_changes
 from notes_app.notes.compiled import select_owned_note
-from notes_app.notes.etags import etag
+from notes_app.notes.etags import note_etag
 from notes_app.notes.models import MAX_NOTE_ID, Note
 from notes_app.notes.returning import returning_notes
 from notes_app.notes.revisions import find_revision, revision_values
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
+from notes_app.notes.written import WrittenNote, written_model, written_row
 from notes_app.users.credentials import Caller, ensure_alive, revoked
 
 # The versions an If-Match accepts; None: no condition.
@@ -39,10 +40,10 @@ class VersionConflict(ProblemError):
 
     status = 412
 
-    def __init__(self, current: Note) -> None:
+    def __init__(self, note_id: int, version: int) -> None:
         super().__init__(
-            f"note {current.id} is at version {current.version}: fetch it again and retry",
-            headers={"ETag": etag(current)},
+            f"note {note_id} is at version {version}: fetch it again and retry",
+            headers={"ETag": note_etag(note_id, version)},
         )
 
 
@@ -68,22 +69,22 @@ def _on_postgres(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "postgres"
 
 
-async def create_note(*, caller: Caller, data: NoteCreate, connection: BaseDBAsyncClient | None = None) -> Note:
+async def create_note(*, caller: Caller, data: NoteCreate, connection: BaseDBAsyncClient | None = None) -> WrittenNote:
     """The note and its traces (first revision, change feed, outbox), atomically: in `connection`'s
     transaction when given. Only while the caller's credential is alive (401 otherwise)."""
     now = datetime.now(UTC)
     try:
         if _on_postgres(writer := connection or Note._meta.db):
             # One statement, which proves the credential alive too (notes_app/notes/postgres_writes.py).
-            note = await postgres_writes.create_note(writer, caller=caller, values=data.model_dump(), now=now)
-            if note is None:
+            row = await postgres_writes.create_note(writer, caller=caller, values=data.model_dump(), now=now)
+            if row is None:
                 raise revoked()
-            return note
+            return written_row(row)
         await ensure_alive(caller)
         async with atomic(connection) as writer:
             note = await _insert(data, owner_id=caller.id, now=now, connection=writer)
             await record_change(connection=writer, note=note, kind=ChangeKind.CREATED)
-            return note
+            return written_model(note)
     except IntegrityError:
         raise revoked() from None  # the owner's foreign key: the account no longer exists
 
@@ -113,14 +114,18 @@ async def find_note(*, caller: Caller, note_id: int) -> Note:
     return note
 
 
-async def replace_note(*, caller: Caller, note_id: int, data: NoteReplace, expected_versions: Versions = None) -> Note:
+async def replace_note(
+    *, caller: Caller, note_id: int, data: NoteReplace, expected_versions: Versions = None
+) -> WrittenNote:
     """PUT: the caller's note `note_id` set to `data` (see _write_owned)."""
     return await _write_owned(
         caller=caller, note_id=note_id, values=data.model_dump(), expected_versions=expected_versions
     )
 
 
-async def patch_note(*, caller: Caller, note_id: int, changes: NotePatch, expected_versions: Versions = None) -> Note:
+async def patch_note(
+    *, caller: Caller, note_id: int, changes: NotePatch, expected_versions: Versions = None
+) -> WrittenNote:
     """PATCH: only the fields sent change (see _write_owned)."""
     values = changes.model_dump(exclude_unset=True)
     return await _write_owned(caller=caller, note_id=note_id, values=values, expected_versions=expected_versions)
@@ -140,7 +145,7 @@ async def trash_note(*, note: Note, expected_versions: Versions = None) -> None:
         current = await Note.filter(_owned(note)).using_db(connection).first()
     if current is None:
         raise NoteNotFound(note.id)  # trashed or deleted by a concurrent request since it was found
-    raise VersionConflict(current)
+    raise VersionConflict(current.id, current.version)
 
 
 async def restore_revision(*, note: Note, version: int, expected_versions: Versions = None) -> Note:
@@ -161,7 +166,9 @@ def _guard(note: Note, expected_versions: Versions) -> Q:
     return _owned(note) & Q(version__in=sorted(expected_versions))
 
 
-async def _write_owned(*, caller: Caller, note_id: int, values: dict[str, Any], expected_versions: Versions) -> Note:
+async def _write_owned(
+    *, caller: Caller, note_id: int, values: dict[str, Any], expected_versions: Versions
+) -> WrittenNote:
     """Set `values` on the caller's note `note_id` (404 when it is not theirs, missing or trashed; 401
     when the caller's credential is no longer alive). On PostgreSQL the lookup, the liveness proof, the
     If-Match check, the write and its traces are one statement; only a statement that found no note
@@ -171,19 +178,21 @@ async def _write_owned(*, caller: Caller, note_id: int, values: dict[str, Any], 
     if not 1 <= note_id <= MAX_NOTE_ID:
         raise NoteNotFound(note_id)
     if _on_postgres(Note._meta.db):
-        return await _write_on_postgres(
+        row = await _write_on_postgres(
             note_id=note_id, owner_id=caller.id, caller=caller, values=values, expected_versions=expected_versions
         )
+        return written_row(row)
     note = await find_note(caller=caller, note_id=note_id)
-    return await _write_changes(note=note, values=values, expected_versions=expected_versions)
+    return written_model(await _write_changes(note=note, values=values, expected_versions=expected_versions))
 
 
 async def _write_on_postgres(
     *, note_id: int, owner_id: int, caller: Caller | None, values: dict[str, Any], expected_versions: Versions
-) -> Note:
+) -> postgres_writes.NoteRow:
     """One statement (notes_app/notes/postgres_writes.py): it locks the note, checks If-Match and
     whether any value differs on the row as it is once locked, and writes the change with its traces,
-    or hands back the note as it is. With `caller`, only while the caller's credential is alive."""
+    or hands back the note as it is. With `caller`, only while the caller's credential is alive. The
+    note's row as the answer shows it."""
     outcome = await postgres_writes.update_note(
         Note._meta.db,
         note_id=note_id,
@@ -197,9 +206,9 @@ async def _write_on_postgres(
         if caller is not None:
             await ensure_alive(caller)  # a revoked credential is 401, not 404
         raise NoteNotFound(note_id)
-    if outcome.written:
-        return outcome.note
-    return _unwritten(note_id, expected_versions, outcome.note)
+    if not outcome.written:
+        _refuse_stale(note_id, expected_versions, outcome.row["version"])
+    return outcome.row
 
 
 async def _write_changes(*, note: Note, values: dict[str, Any], expected_versions: Versions) -> Note:
@@ -218,9 +227,10 @@ async def _write_changes(*, note: Note, values: dict[str, Any], expected_version
     written is the note read, to tell a no-op from a conflict or a note that is gone.
     """
     if _on_postgres(Note._meta.db):
-        return await _write_on_postgres(
+        row = await _write_on_postgres(
             note_id=note.id, owner_id=note.owner_id, caller=None, values=values, expected_versions=expected_versions
         )
+        return Note._init_from_db(**row)
     async with in_transaction() as connection:
         if values:
             differs = reduce(operator.or_, (Q(**{f"{name}__not": value}) for name, value in values.items()))
@@ -233,14 +243,14 @@ async def _write_changes(*, note: Note, values: dict[str, Any], expected_version
                 await record_change(connection=connection, note=written[0], kind=ChangeKind.UPDATED)
                 return written[0]
         current = await Note.filter(_owned(note)).using_db(connection).first()
-    return _unwritten(note.id, expected_versions, current)
-
-
-def _unwritten(note_id: int, expected_versions: Versions, current: Note | None) -> Note:
-    """The answer to a write that wrote nothing, from the note as it is now (`current`, None when gone):
-    404, 412, or the unchanged note of a no-op."""
     if current is None:
-        raise NoteNotFound(note_id)  # trashed or deleted by a concurrent request since it was found
-    if expected_versions is not None and current.version not in expected_versions:
-        raise VersionConflict(current)
+        raise NoteNotFound(note.id)  # trashed or deleted by a concurrent request since it was found
+    _refuse_stale(note.id, expected_versions, current.version)
     return current
+
+
+def _refuse_stale(note_id: int, expected_versions: Versions, version: int) -> None:
+    """For a write that wrote nothing to a note that is there, at `version` now: 412 when If-Match named
+    another version; otherwise it was a no-op, answered with the unchanged note."""
+    if expected_versions is not None and version not in expected_versions:
+        raise VersionConflict(note_id, version)

@@ -86,7 +86,7 @@ async def test_two_patches_of_one_note_from_the_same_snapshot_both_apply(
         settings,
         note["id"],
         lambda: client.patch(path, json={"title": "renamed"}),
-        lambda: client.put(path, json={"title": "first", "body": "replaced"}),
+        lambda: client.patch(path, json={"body": "replaced"}),
     )
 
     assert [response.status_code for response in responses] == [200, 200], [r.text for r in responses]
@@ -102,7 +102,7 @@ async def test_two_patches_of_one_note_from_the_same_snapshot_both_apply(
     assert (await ChangeCounter.get(owner_id=alice.id)).seq == seq_before + 2
 
 
-async def test_two_patches_with_the_same_if_match_from_the_same_snapshot_have_one_winner(
+async def test_a_patch_and_a_put_with_the_same_if_match_from_the_same_snapshot_have_one_winner(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     note = await create_note(client, title="first")
@@ -113,7 +113,7 @@ async def test_two_patches_with_the_same_if_match_from_the_same_snapshot_have_on
         settings,
         note["id"],
         lambda: client.patch(path, json={"title": "one"}, headers=headers),
-        lambda: client.patch(path, json={"title": "two"}, headers=headers),
+        lambda: client.put(path, json={"title": "two"}, headers=headers),
     )
 
     assert sorted(response.status_code for response in responses) == [200, 412]
