@@ -109,19 +109,24 @@ def _public_note_json(alias: str) -> str:
     return " || ".join([*members, "'}'"])
 
 
-def _traces(p: _Parameters) -> str:
-    """The CTEs after "written" (the note as the write left it): revision, pruning, outbox events."""
-    kept, now = p("kept", "int"), p("now", "timestamptz")
-    return f"""
-, "revision" AS (
-    INSERT INTO "note_revision" ("note_id", "version", "title", "body", "tags", "pinned", "archived", "created_at")
-    SELECT "id", "version", "title", "body", "tags", "pinned", "archived", "updated_at" FROM "written"
-    RETURNING 1
+def _traces(p: _Parameters, *, prune: bool) -> str:
+    """The CTEs after "written" (the note as the write left it): revision, pruning (`prune`: not for a
+    create, whose version 1 is never past the history), outbox events."""
+    now = p("now", "timestamptz")
+    pruned = ""
+    if prune:
+        kept = p("kept", "int")
+        pruned = f"""
 ), "pruned" AS (
     DELETE FROM "note_revision" AS "r" USING "written" AS "w"
     WHERE "r"."note_id" = "w"."id" AND "w"."version" > {kept} AND "w"."version" % {PRUNE_EVERY} = 0
         AND "r"."version" <= "w"."version" - {kept}
-    RETURNING 1
+    RETURNING 1"""
+    return f"""
+, "revision" AS (
+    INSERT INTO "note_revision" ("note_id", "version", "title", "body", "tags", "pinned", "archived", "created_at")
+    SELECT "id", "version", "title", "body", "tags", "pinned", "archived", "updated_at" FROM "written"
+    RETURNING 1{pruned}
 ), "announced" AS (
     INSERT INTO "webhook_event"
         ("webhook_id", "note_id", "type", "payload", "created_at", "attempts", "next_attempt_at")
@@ -163,7 +168,7 @@ WITH "counter" AS (
         "version", "created_at", "updated_at", "change_seq")
     SELECT {owner}, {values}, 1, {now}, {now}, "counter"."seq" FROM "counter"
     RETURNING {_returning()}
-){_traces(p)}
+){_traces(p, prune=False)}
 SELECT * FROM "written"
 """
     return sql, tuple(p.names)
@@ -191,7 +196,7 @@ WITH "target" AS (
     UPDATE "note" SET {", ".join(assignments)}, "change_seq" = "counter"."seq"
     FROM "counter" WHERE "note"."id" = {note_id}
     RETURNING {_returning()}
-){_traces(p)}
+){_traces(p, prune=True)}
 SELECT true AS "written", {columns} FROM "written"
 UNION ALL
 SELECT false, {columns} FROM "target" WHERE NOT "writable"
@@ -221,7 +226,6 @@ def _trace_values(*, owner_id: int, event_type: str, now: datetime) -> dict[str,
         "owner": owner_id,
         "owner_text": str(owner_id),
         "now": now,
-        "kept": kept_revisions(),
         "event_type": event_type,
         "event_bits": EVENT_BITS[event_type],
         "payload_head": _payload_head(event_type, now),
@@ -271,6 +275,7 @@ async def update_note(
         **{name: _db_value(name, value) for name, value in values.items()},
         "id": note_id,
         "versions": versions,
+        "kept": kept_revisions(),
         "session": caller.session_id if caller else None,
         "token_hash": caller.personal_token_hash if caller else None,
     }
