@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     # A session ends when it has not been refreshed for this many days (each refresh restarts the count).
     refresh_token_days: int = Field(default=30, ge=1)
     # Argon2id's cost for new password hashes (notes_app/users/passwords.py): memory in KiB and passes
-    # over it. Each login holds the memory while it hashes. The floor is OWASP's smallest configuration.
+    # over it. Each login holds the memory while it hashes. The memory floor is OWASP's smallest (7 MiB, which
+    # OWASP pairs with 5 passes: lower memory wants more passes; these bounds only refuse nonsense).
     password_hash_memory_kib: int = Field(default=19_456, ge=7_168, le=4 * 1024 * 1024)
     password_hash_time_cost: int = Field(default=2, ge=1, le=100)
     # Failed logins allowed per username per minute before 429. The counts live in `login_limit_storage`

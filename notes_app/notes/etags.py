@@ -22,7 +22,7 @@ def _entity_tags(header: str) -> list[str]:
 
 def if_match_versions(header: str | None, note_id: int) -> frozenset[int] | None:
     """The versions of note `note_id` that an If-Match header accepts; None when it sets no condition
-    (absent, or `*`: the note exists, which the route has already established).
+    (absent, or `*`: any version of the note, which must exist: a missing one is 404 whatever the header).
 
     If-Match compares strongly: a weak tag (W/"...") never matches, and neither does a tag of another
     note or one that is not ours at all. An empty set means "can never match": the answer is 412.

@@ -11,7 +11,8 @@ event per subscribed webhook, with the payload `_payload` in notes_app/sync/reco
 (byte for byte: tests/notes/test_postgres_writes.py).
 
 An update (PUT, PATCH, a revision's restore) is the owned note's lookup too: its first CTE finds the
-caller's live note, proving the caller's credential alive in the same WHERE clause, and locks it (`FOR
+caller's live note, proving the caller's credential alive in the same WHERE clause (except for a restore,
+whose route proved it already through OwnedNote), and locks it (`FOR
 NO KEY UPDATE`, the lock the UPDATE takes anyway). A statement that reached the row from a snapshot
 older than another writer's commit waits for that writer, and PostgreSQL then re-reads the newest
 version of the row and evaluates the CTE again on it (READ COMMITTED's re-check), so the If-Match

@@ -57,7 +57,8 @@ IfNoneMatch = Annotated[
     str | None,
     Header(alias="If-None-Match", description="304 instead of the note when it still has this ETag."),
 ]
-# Routes return orjson bytes built from the model (`public_note`); NotePublic documents the shape.
+# Routes return orjson bytes built from the row the statement returned (`public_note_row`, notes/written.py)
+# or from the model where the route holds one (`public_note`); NotePublic documents the shape.
 _JSON = "application/json"
 
 

@@ -11,7 +11,17 @@ from notes_app.users.login_limit import LoginLimit
 from notes_app.users.models import User
 from notes_app.users.tokens import InvalidCredentials, TokenIssuer
 
-__all__ = ["Caller", "CurrentCaller", "CurrentUser", "LoginLimitDep", "SessionCaller", "TokenCaller", "Tokens"]
+__all__ = [
+    "BEARER_SECURITY",
+    "Caller",
+    "CurrentCaller",
+    "CurrentUser",
+    "LoginLimitDep",
+    "SessionCaller",
+    "TokenCaller",
+    "Tokens",
+    "token_caller",
+]
 
 # auto_error=False: a missing token is our own 401 problem, not FastAPI's plain one.
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)

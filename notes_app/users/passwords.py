@@ -30,8 +30,12 @@ _hasher = _argon2(memory_kib=DEFAULT_MEMORY_KIB, time_cost=DEFAULT_TIME_COST)
 
 
 def configure_password_hashing(*, memory_kib: int, time_cost: int) -> None:
-    """The Argon2 cost of new hashes. Hashes made with another one still verify (a hash carries its
-    parameters) and are replaced at their account's next login (`needs_rehash`)."""
+    """The Argon2 cost of new hashes, for the whole process: set once, when the app is created (two apps
+    in one process with different costs would rehash each other's logins). Hashes made with another cost
+    still verify (a hash carries its parameters) and are replaced at their account's next login
+    (`needs_rehash`). Until then a wrong password for such an account costs that hash's time, not the
+    unknown-user check's: a timing difference that tells only what sign-up's 409 tells anyone already,
+    that the username exists."""
     global _hasher
     _hasher = _argon2(memory_kib=memory_kib, time_cost=time_cost)
     _unknown_user_hash.cache_clear()  # an unknown username must cost what a real check costs

@@ -65,10 +65,18 @@ async def _race(
     settings: Settings, note_id: int, *writes: Callable[[], Coroutine[Any, Any, httpx.Response]]
 ) -> list[httpx.Response]:
     """Start every write while the note is locked, wait until all are queued on its lock, release it."""
-    async with _note_locked(settings, note_id):
-        tasks = [asyncio.create_task(write()) for write in writes]
-        await _writes_waiting_on_a_lock(len(tasks))
-    return list(await asyncio.gather(*tasks))
+    tasks: list[asyncio.Task[httpx.Response]] = []
+    try:
+        async with _note_locked(settings, note_id):
+            for write in writes:
+                # One at a time: each is queued on the lock before the next starts, from a snapshot that
+                # still shows the note as the holder left it.
+                tasks.append(asyncio.create_task(write()))
+                await _writes_waiting_on_a_lock(len(tasks))
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()  # only a failed wait leaves any running
 
 
 def _tag(note: dict[str, Any]) -> str:
@@ -100,6 +108,30 @@ async def test_two_patches_of_one_note_from_the_same_snapshot_both_apply(
     revisions = await NoteRevision.filter(note_id=note["id"]).order_by("version")
     assert [revision.version for revision in revisions] == [1, 2, 3]
     assert (await ChangeCounter.get(owner_id=alice.id)).seq == seq_before + 2
+
+
+async def test_a_patch_back_to_the_value_its_snapshot_shows_is_not_lost_behind_another_write(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # The second PATCH's snapshot shows the title it sends, so "does anything differ" is false there: had
+    # that been decided before the lock (as before one-statement writes), it would answer 200 showing the
+    # first PATCH's title and write nothing, losing its own change.
+    note = await create_note(client, title="first")
+    path = f"/notes/{note['id']}"
+
+    responses = await _race(
+        settings,
+        note["id"],
+        lambda: client.patch(path, json={"title": "renamed"}),
+        lambda: client.patch(path, json={"title": "first"}),
+    )
+
+    assert [response.status_code for response in responses] == [200, 200], [r.text for r in responses]
+    # Each answer shows the change it asked for, and the note is what the later of the two wrote.
+    assert [response.json()["title"] for response in responses] == ["renamed", "first"]
+    later = max((response.json() for response in responses), key=lambda answer: answer["version"])
+    stored = await Note.get(id=note["id"])
+    assert (stored.title, stored.version) == (later["title"], later["version"]) == ("first", 3)
 
 
 async def test_a_patch_and_a_put_with_the_same_if_match_from_the_same_snapshot_have_one_winner(

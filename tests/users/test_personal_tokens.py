@@ -69,7 +69,6 @@ async def test_a_read_only_token_reads_but_every_write_is_403_insufficient_scope
         ("POST", "/notes/bulk", {"notes": [note_payload()]}),
         ("PUT", f"/notes/{note['id']}", note_payload(title="changed")),
         ("PATCH", f"/notes/{note['id']}", {"title": "changed"}),
-        ("PUT", f"/notes/{note['id']}", note_payload(title="changed")),
         ("DELETE", f"/notes/{note['id']}", None),
     ]
     for method, path, body in writes:
