@@ -48,8 +48,6 @@ VENV_BIN = Path(sys.executable).parent  # bench/.venv/bin when run by `make benc
 # search would first have to skip thousands of fresh notes that do not hold its word). patch before
 # post, so that it changes seeded notes only.
 WORKLOADS = ["get", "list", "search", "feed", "patch", "post"]
-# The name of notes_app's access-log writer thread (notes_app/observability.py), whose CPU is reported apart.
-ACCESS_LOG_THREAD = "access-log"
 
 
 @dataclass(frozen=True)
@@ -300,12 +298,10 @@ def measure(
     databases = (db.NOTES_DB, db.BASELINE_DB)
     busy0, wrk0 = procstats.busy_ticks(), procstats.children_ticks()
     srv0 = procstats.cpu_ticks(pids)
-    log0 = procstats.thread_ticks(pids, ACCESS_LOG_THREAD)
     pg0 = procstats.cpu_ticks(procstats.postgres_pids(postmaster, databases))
     with procstats.RssSampler(pids) as rss:
         result = load(args.duration)
     srv = procstats.ticks_between(srv0, procstats.cpu_ticks(pids))
-    log_thread = procstats.ticks_between(log0, procstats.thread_ticks(pids, ACCESS_LOG_THREAD))
     pg = procstats.ticks_between(pg0, procstats.cpu_ticks(procstats.postgres_pids(postmaster, databases)))
     busy1, wrk1 = procstats.busy_ticks(), procstats.children_ticks()
     if not block.server.alive():
@@ -332,7 +328,6 @@ def measure(
         other_cpu_pct=100 * other / (procstats.CLK_TCK * args.duration * procstats.CPUS),
         peak_rss_mb=rss.peak_kib * 1024 / 1e6,
         hwm_mb=hwm_kib * 1024 / 1e6,
-        log_thread_cpu_us=log_thread * per_request,
     )
 
 

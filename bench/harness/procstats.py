@@ -30,22 +30,6 @@ def cpu_ticks(pids: Iterable[int]) -> dict[int, int]:
     return ticks
 
 
-def thread_ticks(pids: Iterable[int], name: str) -> dict[int, int]:
-    """User + system CPU ticks of the threads called `name` (their comm) in these processes, by thread id."""
-    ticks = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):  # the process exited meanwhile
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                with contextlib.suppress(OSError, IndexError, ValueError):
-                    with open(f"/proc/{pid}/task/{tid}/comm") as comm:
-                        if comm.read().strip() != name:
-                            continue
-                    with open(f"/proc/{pid}/task/{tid}/stat") as stat:
-                        fields = stat.read().rsplit(")", 1)[1].split()
-                    ticks[int(tid)] = int(fields[11]) + int(fields[12])
-    return ticks
-
-
 def ticks_between(before: dict[int, int], after: dict[int, int]) -> int:
     """CPU ticks spent between two cpu_ticks() readings by the processes alive at the second. One that
     started in between counts in full; one that exited is lost (it can no longer be read). Summing

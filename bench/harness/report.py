@@ -49,8 +49,6 @@ class Measurement:
     other_cpu_pct: float  # busy CPU not ours (app, PostgreSQL, wrk): other tenants, % of all cores
     peak_rss_mb: float  # highest summed VmRSS of the server's processes sampled during the run
     hwm_mb: float  # highest VmHWM (peak since start) of any one server process at the end of the run
-    # CPU per request of notes_app's access-log writer thread (part of srv_cpu_us; 0 where there is none)
-    log_thread_cpu_us: float = 0.0
 
 
 @dataclass
@@ -323,21 +321,16 @@ def _access_log_section(report: Report) -> list[str]:
         "`configure_access_log` keeps out and no line is built), measured in turn, the order swapped every "
         f"pair. The on server wrote {on_lines:,} access-log lines to its stdout (a file), the off server "
         f"{off_lines:,}.\n",
-        "| pair | on req/s | off req/s | cost % | on p99 ms | off p99 ms | on srv CPU µs/req | off srv CPU µs/req "
-        "| on writer thread CPU µs/req |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| pair | on req/s | off req/s | cost % | on p99 ms | off p99 ms | on srv CPU µs/req | off srv CPU µs/req |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     on = [r for r in report.access_log if r.app.endswith("on")]
     off = [r for r in report.access_log if r.app.endswith("off")]
     for i, (a, b) in enumerate(zip(on, off, strict=False), start=1):
         lines.append(
             f"| {i} | {a.rps:.0f} | {b.rps:.0f} | {100 * (1 - a.rps / b.rps):.1f} | {a.p99_us / 1000:.1f} | "
-            f"{b.p99_us / 1000:.1f} | {a.srv_cpu_us:.0f} | {b.srv_cpu_us:.0f} | {a.log_thread_cpu_us:.1f} |"
+            f"{b.p99_us / 1000:.1f} | {a.srv_cpu_us:.0f} | {b.srv_cpu_us:.0f} |"
         )
-    # The writer thread's own CPU (from its /proc ticks, 10 ms each) is a floor for the log's cost that
-    # other tenants cannot inflate; the rest of the cost is building each line on the event loop.
-    writer = sum(a.log_thread_cpu_us * a.requests for a in on) / max(sum(a.requests for a in on), 1)
-    writer_share = _median(100 * a.log_thread_cpu_us / a.srv_cpu_us for a in on if a.srv_cpu_us > 0)
     return [
         *lines,
         "",
@@ -345,10 +338,6 @@ def _access_log_section(report: Report) -> list[str]:
         f"{_fmt(access_log_cpu_cost(report), '+.1f')}% with the log on. Under heavy load from other tenants "
         "(other CPU % in the per-round table) single runs swing by a factor of two either way, and a few pairs "
         "cannot resolve a 3% difference: trust this only from a quiet machine, or with more pairs.",
-        "",
-        f"The writer thread (which formats nothing: it joins the gathered lines and writes them, ten times a "
-        f"second) used {writer:.1f} µs of CPU per request, {_fmt(writer_share, '.1f')}% of the on server's CPU "
-        "per request (median over pairs), read from the thread's own CPU ticks.",
         "",
     ]
 
