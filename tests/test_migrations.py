@@ -233,6 +233,18 @@ INSERT INTO note (title, body, tags, pinned, archived, version, created_at, upda
 NOTE_COLUMNS = "id, title, body, tags, pinned, archived, version, created_at, updated_at"
 
 
+async def database_before_newest_migration(new_database: Callable[[], Any], dialect: str, tmp_path: Path) -> str:
+    """A new database at the schema of every migration but the newest."""
+    url: str = await new_database()
+    older = tmp_path / "older"
+    (older / "models").mkdir(parents=True)
+    migrations = sorted(migration_location(dialect).glob("models/*.py"), key=lambda path: int(path.name.split("_")[0]))
+    for migration in migrations[:-1]:
+        shutil.copy(migration, older / "models")
+    aerich("-c", aerich_config_for(dialect, older, tmp_path / "a.toml"), "upgrade", database_url=url)
+    return url
+
+
 def sql_booleans(dialect: str) -> dict[str, str]:
     """How true and false are written in the dialect's SQL: SQLite stores booleans as integers."""
     return {"true": "true", "false": "false"} if dialect == "postgres" else {"true": "1", "false": "0"}
@@ -295,3 +307,42 @@ async def test_upgrading_makes_the_notes_already_there_searchable(
     await query(url, "UPDATE note SET body = 'two' WHERE title = 'first'")
     assert await query(url, SEARCH_SQL[dialect].format(words="one")) == []
     assert await query(url, SEARCH_SQL[dialect].format(words="two")) == [("first",)]
+
+
+async def test_upgrading_moves_notes_imported_at_the_infinities_to_the_nearest_instants(
+    new_database: Callable[[], Any], dialect: str, tmp_path: Path
+) -> None:
+    if dialect != "postgres":
+        pytest.skip("only PostgreSQL has infinite timestamps (SQLite stores text)")
+    url = await database_before_newest_migration(new_database, dialect, tmp_path)
+    # What an import of 0001-01-01T00:00:00Z / 9999-12-31T23:59:59.999999Z stored before it refused them.
+    await query(url, "INSERT INTO \"user\" (username, password_hash, created_at) VALUES ('ann', '!', now())")
+    await query(
+        url,
+        "INSERT INTO note (title, body, tags, pinned, archived, version, created_at, updated_at, owner_id) VALUES"
+        " ('low', '', '[]', false, false, 1, '-infinity', '-infinity', (SELECT id FROM \"user\")),"
+        " ('high', '', '[]', false, false, 1, '2026-01-01 00:00:00+00', 'infinity', (SELECT id FROM \"user\")),"
+        " ('plain', '', '[]', false, false, 1, '2026-01-01 00:00:00+00', '2026-01-02 00:00:00+00',"
+        ' (SELECT id FROM "user"))',
+    )
+    await query(
+        url,
+        "INSERT INTO note_revision (note_id, version, title, body, tags, pinned, archived, created_at)"
+        " SELECT id, version, title, body, tags, pinned, archived, updated_at FROM note",
+    )
+
+    run_python("-m", "notes_app.migrate", database_url=url)
+
+    utc = "(({0}) AT TIME ZONE 'UTC')::text"
+    notes = f"SELECT title, {utc.format('created_at')}, {utc.format('updated_at')} FROM note ORDER BY id"
+    assert await query(url, notes) == [
+        ("low", "0001-01-01 00:00:00.000001", "0001-01-01 00:00:00.000001"),
+        ("high", "2026-01-01 00:00:00", "9999-12-31 23:59:59.999998"),
+        ("plain", "2026-01-01 00:00:00", "2026-01-02 00:00:00"),
+    ]
+    revisions = f"SELECT {utc.format('created_at')} FROM note_revision ORDER BY note_id"
+    assert await query(url, revisions) == [
+        ("0001-01-01 00:00:00.000001",),
+        ("9999-12-31 23:59:59.999998",),
+        ("2026-01-02 00:00:00",),
+    ]
