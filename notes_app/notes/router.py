@@ -16,10 +16,10 @@ from notes_app.idempotency.dependencies import (
 )
 from notes_app.idempotency.service import fingerprint
 from notes_app.notes import pages, service
+from notes_app.notes.answers import NoteAnswer, answer_from_model
 from notes_app.notes.dependencies import NoteId, OwnedNote, Page
-from notes_app.notes.etags import etag, if_match_versions, if_none_match_hits
+from notes_app.notes.etags import if_match_versions, if_none_match_hits
 from notes_app.notes.models import Note
-from notes_app.notes.note_view import find_note_view
 from notes_app.notes.schemas import (
     ROW_JSON_OPTIONS,
     NoteBatch,
@@ -31,7 +31,6 @@ from notes_app.notes.schemas import (
     NoteReplace,
     public_note,
 )
-from notes_app.notes.written import WrittenNote
 from notes_app.users.dependencies import BEARER_SECURITY, CurrentCaller, TokenCaller, token_caller
 
 router = APIRouter(prefix="/notes", tags=["notes"])
@@ -57,27 +56,20 @@ IfNoneMatch = Annotated[
     str | None,
     Header(alias="If-None-Match", description="304 instead of the note when it still has this ETag."),
 ]
-# Routes return orjson bytes built from the row the statement returned (`public_note_row`, notes/written.py)
+# Routes return orjson bytes built from the row the statement returned (`public_note_row`, notes/answers.py)
 # or from the model where the route holds one (`public_note`); NotePublic documents the shape.
 _JSON = "application/json"
 
 
-def _note_response(note: Note, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _answer(note: NoteAnswer, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        orjson.dumps(public_note(note)),
-        status_code=status_code,
-        headers={"ETag": etag(note), **(headers or {})},
-        media_type=_JSON,
+        note.json(), status_code=status_code, headers={"ETag": note.etag, **(headers or {})}, media_type=_JSON
     )
 
 
-def _written_response(note: WrittenNote, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        orjson.dumps(note.public, option=ROW_JSON_OPTIONS),
-        status_code=status_code,
-        headers={"ETag": note.etag, **(headers or {})},
-        media_type=_JSON,
-    )
+def _note_response(note: Note) -> Response:
+    """The answer for a route that holds a model (trash, revisions)."""
+    return _answer(answer_from_model(note))
 
 
 def _responses(success: int, body: dict[str, Any] | None, *problems: int) -> dict[int | str, dict[str, Any]]:
@@ -111,12 +103,12 @@ def _idempotent_responses(success: int, body: dict[str, Any], *problems: int) ->
     openapi_extra=BEARER_SECURITY,
 )
 async def get_note(request: Request, note_id: NoteId, if_none_match: IfNoneMatch = None) -> Response:
-    # Neither OwnedNote nor TokenCaller: a read needs no model (notes/note_view.py), and the caller
+    # Neither OwnedNote nor TokenCaller: a read needs no model (service.find_note_answer), and the caller
     # taken here costs no dependency solving.
-    note = await find_note_view(caller=await token_caller(request), note_id=note_id)
+    note = await service.find_note_answer(caller=await token_caller(request), note_id=note_id)
     if if_none_match_hits(if_none_match, note.etag):
         return Response(status_code=304, headers={"ETag": note.etag})
-    return Response(note.json(), headers={"ETag": note.etag}, media_type=_JSON)
+    return _answer(note)
 
 
 @router.post(
@@ -145,7 +137,7 @@ async def create_note(
         # create_note proves the caller's credential alive (TokenCaller's bargain); respond_once proves it
         # before any answer this does not make (a replay, 409, 422).
         note = await service.create_note(caller=caller, data=data, connection=connection)
-        return _written_response(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
+        return _answer(note, status_code=201, headers={"Location": f"/notes/{note.id}"})
 
     return await respond_once(
         request=request,
@@ -197,16 +189,14 @@ async def replace_note(note_id: NoteId, data: NoteReplace, caller: TokenCaller, 
     # The note is looked up by the write's own statement, which proves the caller's credential alive too
     # (TokenCaller's bargain): no OwnedNote lookup first.
     expected = if_match_versions(if_match, note_id)
-    return _written_response(
-        await service.replace_note(caller=caller, note_id=note_id, data=data, expected_versions=expected)
-    )
+    return _answer(await service.replace_note(caller=caller, note_id=note_id, data=data, expected_versions=expected))
 
 
 @router.patch("/{note_id:id}", dependencies=[JsonBody], responses=_responses(200, _NOTE, 400, 404, 412, 413, 415, 422))
 async def patch_note(note_id: NoteId, changes: NotePatch, caller: TokenCaller, if_match: IfMatch = None) -> Response:
     # As replace_note: one statement finds, checks and writes the note.
     expected = if_match_versions(if_match, note_id)
-    return _written_response(
+    return _answer(
         await service.patch_note(caller=caller, note_id=note_id, changes=changes, expected_versions=expected)
     )
 

@@ -14,14 +14,14 @@ from tortoise.transactions import in_transaction
 
 from notes_app.errors import ProblemError
 from notes_app.notes import postgres_writes
+from notes_app.notes.answers import NoteAnswer, answer_from_model, answer_from_row
 from notes_app.notes.changes import ChangeKind, record_change, record_changes
-from notes_app.notes.compiled import select_owned_note
+from notes_app.notes.compiled import select_owned_note, select_owned_note_row
 from notes_app.notes.etags import note_etag
 from notes_app.notes.models import MAX_NOTE_ID, Note
 from notes_app.notes.returning import returning_notes
 from notes_app.notes.revisions import find_revision, revision_values
 from notes_app.notes.schemas import NoteCreate, NotePatch, NoteReplace
-from notes_app.notes.written import WrittenNote, written_model, written_row
 from notes_app.users.credentials import Caller, ensure_alive, revoked
 
 # The versions an If-Match accepts; None: no condition.
@@ -69,7 +69,7 @@ def _on_postgres(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "postgres"
 
 
-async def create_note(*, caller: Caller, data: NoteCreate, connection: BaseDBAsyncClient | None = None) -> WrittenNote:
+async def create_note(*, caller: Caller, data: NoteCreate, connection: BaseDBAsyncClient | None = None) -> NoteAnswer:
     """The note and its traces (first revision, change feed, outbox), atomically: in `connection`'s
     transaction when given. Only while the caller's credential is alive (401 otherwise)."""
     now = datetime.now(UTC)
@@ -79,12 +79,12 @@ async def create_note(*, caller: Caller, data: NoteCreate, connection: BaseDBAsy
             row = await postgres_writes.create_note(writer, caller=caller, values=data.model_dump(), now=now)
             if row is None:
                 raise revoked()
-            return written_row(row)
+            return answer_from_row(row)
         await ensure_alive(caller)
         async with atomic(connection) as writer:
             note = await _insert(data, owner_id=caller.id, now=now, connection=writer)
             await record_change(connection=writer, note=note, kind=ChangeKind.CREATED)
-            return written_model(note)
+            return answer_from_model(note)
     except IntegrityError:
         raise revoked() from None  # the owner's foreign key: the account no longer exists
 
@@ -104,19 +104,43 @@ async def create_notes(
         raise revoked() from None
 
 
+def check_note_id(note_id: int) -> None:
+    """An id beyond the column's range cannot name a note: the same 404 as any missing note, rather
+    than a query the database would reject."""
+    if not 1 <= note_id <= MAX_NOTE_ID:
+        raise NoteNotFound(note_id)
+
+
+async def _not_found(caller: Caller, note_id: int) -> NoteNotFound:
+    """Why a statement that proves the caller alive found no note: 401 when the credential is no longer
+    alive (raised here), else 404 (returned)."""
+    await ensure_alive(caller)
+    return NoteNotFound(note_id)
+
+
 async def find_note(*, caller: Caller, note_id: int) -> Note:
     """The caller's note; another user's note is as missing as one that never existed. The statement
     that finds it also proves that the caller's session or token is alive (so the account exists)."""
+    check_note_id(note_id)
     note = await select_owned_note(note_id=note_id, caller=caller)
     if note is None:
-        await ensure_alive(caller)  # a revoked credential is 401, not 404
-        raise NoteNotFound(note_id)
+        raise await _not_found(caller, note_id)
     return note
+
+
+async def find_note_answer(*, caller: Caller, note_id: int) -> NoteAnswer:
+    """`find_note` for a read, which needs no model: on PostgreSQL the answer is written straight from
+    the row (SQLite hands back text for timestamps and integers for booleans: the model converts them)."""
+    check_note_id(note_id)
+    dialect, row = await select_owned_note_row(note_id=note_id, caller=caller)
+    if row is None:
+        raise await _not_found(caller, note_id)
+    return answer_from_row(row) if dialect == "postgres" else answer_from_model(Note._init_from_db(**row))
 
 
 async def replace_note(
     *, caller: Caller, note_id: int, data: NoteReplace, expected_versions: Versions = None
-) -> WrittenNote:
+) -> NoteAnswer:
     """PUT: the caller's note `note_id` set to `data` (see _write_owned)."""
     return await _write_owned(
         caller=caller, note_id=note_id, values=data.model_dump(), expected_versions=expected_versions
@@ -125,7 +149,7 @@ async def replace_note(
 
 async def patch_note(
     *, caller: Caller, note_id: int, changes: NotePatch, expected_versions: Versions = None
-) -> WrittenNote:
+) -> NoteAnswer:
     """PATCH: only the fields sent change (see _write_owned)."""
     values = changes.model_dump(exclude_unset=True)
     return await _write_owned(caller=caller, note_id=note_id, values=values, expected_versions=expected_versions)
@@ -168,22 +192,19 @@ def _guard(note: Note, expected_versions: Versions) -> Q:
 
 async def _write_owned(
     *, caller: Caller, note_id: int, values: dict[str, Any], expected_versions: Versions
-) -> WrittenNote:
+) -> NoteAnswer:
     """Set `values` on the caller's note `note_id` (404 when it is not theirs, missing or trashed; 401
     when the caller's credential is no longer alive). On PostgreSQL the lookup, the liveness proof, the
     If-Match check, the write and its traces are one statement; only a statement that found no note
     is followed by a second, to tell 401 from 404."""
-    # An id beyond the column's range cannot name a note: the same 404 as any missing note, rather
-    # than a query the database would reject (as OwnedNote answers).
-    if not 1 <= note_id <= MAX_NOTE_ID:
-        raise NoteNotFound(note_id)
+    check_note_id(note_id)
     if _on_postgres(Note._meta.db):
         row = await _write_on_postgres(
             note_id=note_id, owner_id=caller.id, caller=caller, values=values, expected_versions=expected_versions
         )
-        return written_row(row)
+        return answer_from_row(row)
     note = await find_note(caller=caller, note_id=note_id)
-    return written_model(await _write_changes(note=note, values=values, expected_versions=expected_versions))
+    return answer_from_model(await _write_changes(note=note, values=values, expected_versions=expected_versions))
 
 
 async def _write_on_postgres(
@@ -203,9 +224,8 @@ async def _write_on_postgres(
         now=datetime.now(UTC),
     )
     if outcome is None:
-        if caller is not None:
-            await ensure_alive(caller)  # a revoked credential is 401, not 404
-        raise NoteNotFound(note_id)
+        # Without `caller`, the route proved it alive already (OwnedNote): only 404 is left.
+        raise await _not_found(caller, note_id) if caller is not None else NoteNotFound(note_id)
     if not outcome.written:
         _refuse_stale(note_id, expected_versions, outcome.row["version"])
     return outcome.row

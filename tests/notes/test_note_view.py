@@ -1,4 +1,4 @@
-"""GET /notes/{id} answers from the row (notes_app/notes/note_view.py): byte for byte what the ORM's model gives."""
+"""GET /notes/{id} answers from the row (service.find_note_answer): byte for byte what the ORM's model gives."""
 
 import httpx
 import orjson

@@ -1,14 +1,14 @@
 """The notes a write returns are whole: every column as the ORM reads it (notes_app/notes/returning.py),
-and the answers of POST, PUT and PATCH are the note as stored (notes_app/notes/written.py)."""
+and the answers of POST, PUT and PATCH are the note as stored (notes_app/notes/answers.py)."""
 
 import orjson
 
 from notes_app.notes import service
+from notes_app.notes.answers import NoteAnswer
 from notes_app.notes.etags import etag
 from notes_app.notes.models import Note
 from notes_app.notes.returning import returning_notes
 from notes_app.notes.schemas import ROW_JSON_OPTIONS, NoteCreate, NotePatch, NoteReplace, public_note
-from notes_app.notes.written import WrittenNote
 from notes_app.users.credentials import Caller
 from tests.conftest import Account
 
@@ -17,7 +17,7 @@ def _caller(account: Account) -> Caller:
     return Caller(id=account.id, session_id=account.session_id, personal_token_hash=None, can_write=True)
 
 
-async def assert_answers_the_stored_note(answer: WrittenNote) -> None:
+async def assert_answers_the_stored_note(answer: NoteAnswer) -> None:
     stored = await Note.get(id=answer.id)
     assert orjson.dumps(answer.public, option=ROW_JSON_OPTIONS) == orjson.dumps(public_note(stored))
     assert answer.etag == etag(stored)
